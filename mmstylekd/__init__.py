@@ -1,0 +1,12 @@
+"""mmstylekd: StyleKD ("Mind the Gap in Distilling StyleGANs") for MMagic.
+
+Importing the package registers every component in MMagic's registries.
+"""
+from .engine import allow_mmengine_checkpoint_globals
+from .version import __version__
+
+allow_mmengine_checkpoint_globals()
+
+from . import datasets, engine, evaluation, models  # noqa: E402,F401,E501
+
+__all__ = ['__version__']

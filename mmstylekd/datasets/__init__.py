@@ -1,0 +1,4 @@
+"""Datasets."""
+from .digits_dataset import DigitsDataset
+
+__all__ = ['DigitsDataset']

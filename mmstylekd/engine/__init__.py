@@ -1,0 +1,4 @@
+"""Runner-side pieces: checkpoint loading support and hooks."""
+from .checkpoint_safety import allow_mmengine_checkpoint_globals
+
+__all__ = ['allow_mmengine_checkpoint_globals']

@@ -1,0 +1,4 @@
+"""Evaluation: complexity counting, teacher-student metrics."""
+from .complexity import generator_complexity
+
+__all__ = ['generator_complexity']

@@ -1,0 +1,93 @@
+"""Initialise a student generator from its teacher (the paper's piece 1)."""
+import logging
+from typing import Optional
+
+import torch.nn as nn
+from mmengine.logging import print_log
+
+from ..pruning import architecture_of, copy_generator, prune_generator
+
+
+def student_widths(student: nn.Module):
+    """The student's ``channels`` (StyleGAN2 dict / StyleGAN3 list)."""
+    if hasattr(student, 'synthesis'):
+        return list(student.synthesis.channels)
+    return dict(student.channels)
+
+
+def init_student_from_teacher(student: nn.Module,
+                              teacher: nn.Module,
+                              criterion: Optional[dict] = None,
+                              inherit_mapping: bool = True,
+                              inherit_synthesis: bool = True,
+                              freeze_mapping: bool = False,
+                              seed: int = 0) -> dict:
+    """Copy the teacher's weights into a student built from config.
+
+    Synthesis: the teacher is pruned (torch-pruning, ``criterion``) to the
+    student's widths and the kept channels' weights are copied; with
+    ``inherit_synthesis=False`` the student keeps its random init (ablation).
+    Mapping network: copied unchanged (StyleGAN3: with its ``w_avg``), or left
+    re-initialised (ablation); ``freeze_mapping`` stops its gradients.
+
+    Args:
+        student: a ``StyleGAN2StudentGenerator``/``StyleGAN3StudentGenerator``.
+        teacher: the teacher generator (not modified).
+        criterion: importance config, default ``WeightL1Importance``.
+
+    Returns:
+        dict: ``kept`` (teacher channel indices per layer), ``criterion``,
+        ``channels`` (student widths), ``inherit_mapping``,
+        ``inherit_synthesis``.
+    """
+    report = dict(
+        channels=student_widths(student),
+        inherit_mapping=inherit_mapping,
+        inherit_synthesis=inherit_synthesis,
+        criterion=criterion or dict(type='WeightL1Importance'),
+        kept=None)
+    if inherit_synthesis:
+        result = prune_generator(
+            copy_generator(teacher).cpu(),
+            channels=report['channels'],
+            criterion=report['criterion'],
+            seed=seed)
+        state = architecture_of(teacher).rename_state_dict(
+            result.generator.state_dict(), student)
+        synthesis_state = {
+            k: v
+            for k, v in state.items() if not k.startswith('style_mapping.')
+        }
+        incompatible = student.load_state_dict(synthesis_state, strict=False)
+        wrong = [k for k in incompatible.missing_keys
+                 if not k.startswith('style_mapping.')]
+        if wrong or incompatible.unexpected_keys:
+            raise RuntimeError(
+                'Pruned teacher does not match the student architecture: '
+                f'missing {wrong[:5]}, unexpected '
+                f'{incompatible.unexpected_keys[:5]}.')
+        report['kept'] = result.kept
+    if inherit_mapping:
+        teacher_mapping = teacher.style_mapping.state_dict()
+        student_mapping = student.style_mapping.state_dict()
+        mismatch = [
+            k for k in student_mapping if k not in teacher_mapping
+            or teacher_mapping[k].shape != student_mapping[k].shape
+        ]
+        if mismatch:
+            raise ValueError(
+                'The student mapping network differs from the teacher\'s '
+                f'({mismatch[:3]}); it cannot be inherited. Fit it to the '
+                'teacher first (MappingNetworkFitting) or set '
+                'inherit_mapping=False.')
+        student.style_mapping.load_state_dict(teacher_mapping)
+    if freeze_mapping:
+        student.style_mapping.requires_grad_(False)
+    print_log(
+        f'Student initialised from teacher: widths {report["channels"]}, '
+        f'criterion {report["criterion"]["type"]}, mapping '
+        f'{"inherited" if inherit_mapping else "re-initialised"}'
+        f'{" (frozen)" if freeze_mapping else ""}.',
+        logger='current',
+        level=logging.INFO)
+    return report

@@ -1,0 +1,48 @@
+"""Shared fixtures: tiny real MMagic generators and image folders."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def run_tool(*args, timeout=600, env=None):
+    """Run ``python tools/<script> ...`` in the repo; return the result.
+
+    Raises AssertionError with the tool's output when it fails.
+    """
+    cmd = [sys.executable] + [str(a) for a in args]
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env)
+    return proc
+
+
+def check(proc):
+    assert proc.returncode == 0, (
+        f'command failed ({proc.returncode}): {" ".join(proc.args)}\n'
+        f'--- stdout ---\n{proc.stdout[-6000:]}\n'
+        f'--- stderr ---\n{proc.stderr[-6000:]}')
+    return proc
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    """A folder of 8 small RGB PNG images (random blobs), 16 x 16 px."""
+    import cv2
+    root = tmp_path / 'images'
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        img = (rng.random((16, 16, 3)) * 255).astype(np.uint8)
+        cv2.imwrite(str(root / f'{i:03d}.png'), img)
+    return root

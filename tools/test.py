@@ -1,0 +1,102 @@
+"""Evaluate a checkpoint with a config, exactly as MMagic's ``tools/test.py``.
+
+Metrics come from the config's ``test_evaluator`` (MMagic's FID, PPL,
+precision/recall, equivariance, or ours such as TeacherStudentConsistency).
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+import mmstylekd  # noqa: F401  (registers mmstylekd's components)
+from mmagic.utils import print_colored_log
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--out',
+        type=str,
+        help='the file to save metric results (.json, .yaml or .pkl)')
+    parser.add_argument(
+        '--work-dir',
+        help='the directory to save the file containing evaluation metrics')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+class _CollectTestMetrics(Hook):
+    """Keep the metrics of the test epoch.
+
+    MMagic's ``MultiTestLoop.run`` reports metrics only to hooks (it returns
+    None), so ``Runner.test()`` cannot hand them back.
+    """
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.metrics = None
+
+    def after_test_epoch(self, runner, metrics=None):
+        self.metrics = metrics
+
+
+def main():
+    args = parse_args()
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
+        raise FileNotFoundError(
+            f'Checkpoint file not found: {args.checkpoint}')
+    cfg.load_from = args.checkpoint
+
+    runner = Runner.from_cfg(cfg)
+
+    print_colored_log(f'Working directory: {cfg.work_dir}')
+    print_colored_log(f'Log directory: {runner._log_dir}')
+
+    collector = _CollectTestMetrics()
+    runner.register_hook(collector)
+    returned = runner.test()
+    metrics = returned if returned is not None else collector.metrics
+
+    if args.out:
+        from mmengine.fileio import dump
+        dump(metrics, args.out)
+        print_colored_log(f'Metrics saved to {args.out}')
+
+
+if __name__ == '__main__':
+    main()
