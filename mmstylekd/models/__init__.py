@@ -2,7 +2,9 @@
 from .generator_checkpoint import (extract_generator_state,
                                    load_generator_weights, read_checkpoint)
 from .discriminators import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
 from .pruning import *  # noqa: F401,F403
 from .students import *  # noqa: F401,F403
-from .teacher_student_configs import (build_student, build_teacher,
-                                      generator_configs)
+from .teacher_student_configs import (build_student,
+                                      build_student_from_checkpoint,
+                                      build_teacher, generator_configs)

@@ -12,7 +12,8 @@ import torch.nn as nn
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from mmagic.registry import MODELS
-from .generator_checkpoint import load_generator_weights
+from .generator_checkpoint import (extract_generator_state,
+                                   load_generator_weights, read_checkpoint)
 
 
 def generator_configs(cfg: Config) -> Tuple[dict, dict]:
@@ -56,3 +57,22 @@ def build_teacher(teacher_cfg: dict,
 def build_student(student_cfg: dict) -> nn.Module:
     """Build the student generator from its config alone."""
     return MODELS.build(_plain(student_cfg))
+
+
+def build_student_from_checkpoint(student_cfg: dict, path: str) -> nn.Module:
+    """Build a student and load its weights from a checkpoint.
+
+    A checkpoint written by ``tools/prune.py`` records the student's config
+    (``meta.student_cfg``), which is used when present; otherwise
+    ``student_cfg``. Weights: the EMA generator when the file has one.
+    """
+    checkpoint = read_checkpoint(path)
+    recorded = (checkpoint.get('meta') or {}).get('student_cfg')
+    student = build_student(recorded or student_cfg)
+    state = extract_generator_state(checkpoint, path)
+    try:
+        student.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise ValueError(f'{path} does not fit the student generator of the '
+                         f'config: {err}') from err
+    return student

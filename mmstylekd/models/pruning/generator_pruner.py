@@ -83,6 +83,10 @@ def prune_generator(generator: nn.Module,
         1, generator.style_channels,
         generator=torch.Generator().manual_seed(seed)).to(device)
     graph = tp.DependencyGraph()
+    # The graph is traced through autograd: a frozen teacher copy would
+    # leave nothing to trace.
+    grad_flags = {p: p.requires_grad for p in generator.parameters()}
+    generator.requires_grad_(True)
     with torch.enable_grad(), feature_flow_tracing(
             generator, arch.layer_types, arch.source_types) as stubbed:
         graph.build_dependency(
@@ -92,6 +96,8 @@ def prune_generator(generator: nn.Module,
             stubbed,
             customized_pruners=arch.pruners,
             verbose=False)
+    for param, flag in grad_flags.items():
+        param.requires_grad_(flag)
 
     roots = arch.roots(generator)
     mapping_params = {id(p) for p in generator.style_mapping.parameters()}
@@ -132,6 +138,9 @@ def prune_generator(generator: nn.Module,
         if remove:
             graph.get_pruning_group(root, pruner.prune_out_channels,
                                     remove).prune()
+        for module in (item.dep.target.module for item in group):
+            for param in module.parameters():
+                param.requires_grad_(grad_flags.get(param, True))
         kept[name] = keep
         if widths.setdefault(slot, target) != target:
             raise ValueError(f'Layers sharing width slot {slot} were pruned '

@@ -1,0 +1,110 @@
+"""Prune a teacher into a student checkpoint (the paper's initialisation).
+
+    python tools/prune.py CONFIG [--teacher-checkpoint PATH] [--ratio R] \
+        [--criterion NAME] --out STUDENT.pth
+
+Writes an MMagic-style checkpoint: ``state_dict`` holds the student under
+``generator.`` and ``generator_ema.module.`` (so ``load_from`` and our tools
+read it); ``meta`` records the student config (explicit widths), which teacher
+channels each layer kept, the criterion, the ratio and the teacher file.
+"""
+import argparse
+import os
+import os.path as osp
+import tempfile
+
+import torch
+from mmengine.config import Config, DictAction
+
+import mmstylekd  # noqa: F401
+from mmstylekd.models import (build_student, build_teacher,
+                              generator_configs, init_student_from_teacher)
+
+
+def plain(obj):
+    """Config values as plain dicts/lists, loadable with weights_only."""
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    return obj
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='an mmstylekd config')
+    parser.add_argument('--teacher-checkpoint',
+                        help='teacher checkpoint path or URL '
+                        '(default: model.teacher_ckpt of the config)')
+    parser.add_argument('--ratio', type=float,
+                        help='fraction of channels removed in every layer '
+                        '(default: the config student\'s ratio/widths)')
+    parser.add_argument('--criterion',
+                        help='importance criterion type, e.g. '
+                        'WeightL1Importance (default: the config\'s)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', required=True, help='student checkpoint')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    teacher_cfg, student_cfg = generator_configs(cfg)
+    init_cfg = dict(cfg.model.get('student_init', None) or {})
+    if args.ratio is not None:
+        student_cfg.pop('channels', None)
+        student_cfg['ratio'] = args.ratio
+    if args.criterion:
+        init_cfg['criterion'] = dict(type=args.criterion)
+    ckpt = args.teacher_checkpoint or cfg.model.get('teacher_ckpt')
+
+    student = build_student(student_cfg)  # validates the ratio first
+    teacher = build_teacher(teacher_cfg, ckpt)
+    report = init_student_from_teacher(
+        student,
+        teacher,
+        criterion=init_cfg.get('criterion'),
+        inherit_mapping=init_cfg.get('inherit_mapping', True),
+        inherit_synthesis=True,
+        seed=args.seed)
+
+    recorded_cfg = dict(student_cfg.to_dict()
+                        if hasattr(student_cfg, 'to_dict') else student_cfg)
+    recorded_cfg.pop('ratio', None)
+    recorded_cfg['channels'] = report['channels']
+    state = {}
+    for k, v in student.state_dict().items():
+        state[f'generator.{k}'] = v
+        state[f'generator_ema.module.{k}'] = v.clone()
+    checkpoint = dict(
+        meta=plain(dict(
+            student_cfg=recorded_cfg,
+            kept_channels=report['kept'],
+            criterion=report['criterion'],
+            ratio=student_cfg.get('ratio'),
+            teacher_checkpoint=ckpt,
+            mmstylekd_version=mmstylekd.__version__)),
+        state_dict=state)
+
+    # write next to the target, then rename: an existing file is never left
+    # half-written
+    out_dir = osp.dirname(osp.abspath(args.out))
+    os.makedirs(out_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.tmp')
+    os.close(fd)
+    try:
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, args.out)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+    print(f'Student written to {args.out}: widths {report["channels"]}, '
+          f'criterion {report["criterion"]["type"]}')
+
+
+if __name__ == '__main__':
+    main()
