@@ -9,4 +9,6 @@ allow_mmengine_checkpoint_globals()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401,E501
 
-__all__ = ['__version__']
+from .models import compute_latent_directions  # noqa: E402
+
+__all__ = ['__version__', 'compute_latent_directions']

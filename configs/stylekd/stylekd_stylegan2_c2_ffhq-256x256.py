@@ -25,4 +25,49 @@ model = dict(
         criterion=dict(type='ContentAwareImportance'),
         inherit_mapping=True,
         inherit_synthesis=True,
-        freeze_mapping=False))
+        freeze_mapping=False),
+    latent_directions=dict(
+        num_blocks=5, per_block=5, mode='split', offset_weight=5.0),
+    feature_layers=[16, 32, 64, 128],
+    distiller=dict(
+        type='StyleKDDistiller',
+        distill_losses=dict(
+            loss_l1=dict(type='L1Loss', loss_weight=3.0),
+            loss_lpips=dict(type='LPIPSLoss', loss_weight=3.0, net='vgg'),
+            loss_latent_direction=dict(
+                type='LatentDirectionLoss', loss_weight=30.0, mode='kl')),
+        loss_forward_mappings=dict(
+            loss_l1=dict(
+                pred=dict(from_student=True, recorder='images'),
+                target=dict(from_student=False, recorder='images')),
+            loss_lpips=dict(
+                pred=dict(from_student=True, recorder='images'),
+                target=dict(from_student=False, recorder='images')),
+            loss_latent_direction=dict(
+                student_feats=dict(from_student=True, recorder='feats'),
+                teacher_feats=dict(from_student=False, recorder='feats')))),
+    use_gan_loss=True)
+
+# batch 4 per GPU on 4 GPUs (the paper: 16 in all), lr 0.002, 450k iterations
+# torch >= 2.x Adam wants float betas (MMagic's configs write `(0, ...)`).
+g_reg_ratio = 4 / (4 + 1)
+d_reg_ratio = 16 / (16 + 1)
+optim_wrapper = dict(
+    generator=dict(
+        optimizer=dict(
+            type='Adam', lr=0.002 * g_reg_ratio, betas=(0., 0.99**g_reg_ratio))),
+    discriminator=dict(
+        optimizer=dict(
+            type='Adam', lr=0.002 * d_reg_ratio,
+            betas=(0., 0.99**d_reg_ratio))))
+# first validation (FID-50k, PPL) at 10k iterations, not after a short run
+train_cfg = dict(max_iters=450000, val_begin=10000, val_interval=10000)
+
+custom_hooks = [
+    dict(
+        type='VisualizationHook',
+        interval=5000,
+        fixed_input=True,
+        vis_kwargs_list=dict(type='GAN', name='fake_img')),
+    dict(type='RandomStateHook'),
+]

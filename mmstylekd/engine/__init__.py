@@ -1,4 +1,5 @@
 """Runner-side pieces: checkpoint loading support and hooks."""
 from .checkpoint_safety import allow_mmengine_checkpoint_globals
+from .hooks import RandomStateHook
 
-__all__ = ['allow_mmengine_checkpoint_globals']
+__all__ = ['allow_mmengine_checkpoint_globals', 'RandomStateHook']

@@ -176,21 +176,29 @@ class ContentAwareImportance(ChannelImportance):
         scores = {m: torch.zeros(arch.out_weight(m).shape[0]) for _, m in roots}
         was_training = generator.training
         generator.eval()
+        # a frozen teacher copy still has to give gradients here
+        flags = [(p, p.requires_grad) for p in params.values()]
+        for param, _ in flags:
+            param.requires_grad_(True)
         done = 0
         while done < self.num_samples:
             n = min(self.batch_size, self.num_samples - done)
             z = torch.randn(n, generator.noise_size, generator=gen)
             z2 = z + self.sigma * torch.randn(z.shape, generator=gen)
             z, z2 = z.to(device), z2.to(device)
-            img, img2 = self._generate_pair(generator, z, z2, gen)
+            with torch.enable_grad():
+                img, img2 = self._generate_pair(generator, z, z2, gen)
             mask = self.mask_fn(img.detach()) if self.mask_fn else 1.0
             loss = (mask * (img - img2)**2).mean()
-            grads = torch.autograd.grad(loss, list(params.values()))
+            with torch.enable_grad():
+                grads = torch.autograd.grad(loss, list(params.values()))
             for module, grad in zip(params, grads):
                 rows = arch.out_rows(module, grad.detach().abs())
                 scores[module] += rows.sum(1).cpu()
             done += n
         generator.train(was_training)
+        for param, flag in flags:
+            param.requires_grad_(flag)
         return scores
 
     @staticmethod

@@ -26,8 +26,10 @@ class StyleGAN2StudentGenerator(StyleGAN2Generator):
             keys 4, 8, ..., out_size (the constant input and the 4 px conv use
             ``channels[4]``; both convs of a block use its resolution's width).
         ratio (float, optional): instead of ``channels``, remove this fraction
-            of every width of the teacher with the same ``channel_multiplier``
-            (0.7 keeps ``C - int(0.7 C)``).
+            of every width of the teacher (0.7 keeps ``C - int(0.7 C)``).
+        teacher_channels (dict[int, int], optional): the teacher widths the
+            ratio applies to; default MMagic's table for
+            ``channel_multiplier`` (an MMagic ``StyleGAN2Generator`` teacher).
         **kwargs: any other argument of ``StyleGAN2Generator``.
     """
 
@@ -36,11 +38,13 @@ class StyleGAN2StudentGenerator(StyleGAN2Generator):
                  style_channels: int,
                  channels: Optional[Dict[int, int]] = None,
                  ratio: Optional[float] = None,
+                 teacher_channels: Optional[Dict[int, int]] = None,
                  **kwargs):
         if (channels is None) == (ratio is None):
             raise ValueError('StyleGAN2StudentGenerator needs exactly one of '
                              '`channels` (widths per resolution) and `ratio`.')
-        self._width_spec = dict(channels=channels, ratio=ratio)
+        self._width_spec = dict(
+            channels=channels, ratio=ratio, teacher=teacher_channels)
         self._out_size_for_widths = out_size
         super().__init__(out_size, style_channels, **kwargs)
 
@@ -55,6 +59,11 @@ class StyleGAN2StudentGenerator(StyleGAN2Generator):
         # `self.channels` and then builds every layer from `self.channels`.
         # Keeping the table as the teacher's widths and answering with the
         # student's lets MMagic's own constructor build the student.
+        if self._width_spec['teacher'] is not None:
+            teacher_channels = {
+                int(k): int(v)
+                for k, v in self._width_spec['teacher'].items()
+            }
         self.teacher_channels = dict(teacher_channels)
         resolutions = [
             2**i for i in range(2, self._out_size_for_widths.bit_length())

@@ -1,0 +1,4 @@
+"""Distillers."""
+from .stylekd_distiller import StyleKDDistiller
+
+__all__ = ['StyleKDDistiller']
