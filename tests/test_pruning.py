@@ -254,3 +254,28 @@ def test_mapping_reinit_and_freeze_options():
     assert not any(p.requires_grad
                    for p in student.style_mapping.parameters())
     assert all(p.requires_grad for p in student.convs.parameters())
+
+
+def test_smaller_mapping_network_is_fitted_to_the_teacher():
+    teacher = build_teacher(SG2)
+    small = MODELS.build(student_cfg(SG2, ratio=0.5, num_mlps=1))
+    with pytest.raises(ValueError, match='fit_mapping'):
+        init_student_from_teacher(small, teacher)
+    report = init_student_from_teacher(
+        small, teacher, fit_mapping=dict(iters=150, batch_size=32,
+                                         progress=False))
+    fit = report['mapping_fit']
+    assert fit['l1_after'] < 0.5 * fit['l1_before']
+
+
+def test_random_synthesis_ablation_keeps_random_weights():
+    teacher = build_teacher(SG2)
+    torch.manual_seed(3)
+    student = MODELS.build(student_cfg(SG2, ratio=0.5))
+    before = student.convs[0].conv.weight_orig.clone()
+    report = init_student_from_teacher(student, teacher,
+                                       inherit_synthesis=False)
+    assert report['kept'] is None
+    assert torch.equal(student.convs[0].conv.weight_orig, before)
+    assert torch.equal(student.style_mapping[1].linear.weight_orig,
+                       teacher.style_mapping[1].linear.weight_orig)

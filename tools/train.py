@@ -71,7 +71,6 @@ def enable_amp(cfg: Config) -> None:
         if wrapper['type'] == 'AmpOptimWrapper':
             print_colored_log(
                 'AMP training is already enabled in your config.',
-                logger='current',
                 level=logging.WARNING)
             continue
         if wrapper['type'] != 'OptimWrapper':
@@ -80,6 +79,29 @@ def enable_amp(cfg: Config) -> None:
                              f'{wrapper["type"]}.')
         wrapper['type'] = 'AmpOptimWrapper'
         wrapper['loss_scale'] = 'dynamic'
+
+
+def disable_validation_without_data(cfg: Config) -> None:
+    """Turn validation off, loudly, when its image folder does not exist.
+
+    MMagic builds the validation dataloader when training starts, so a run
+    whose config points validation at a folder that is not there (e.g. only
+    ``train_dataloader.dataset.data_root`` was overridden) would fail before
+    the first iteration.
+    """
+    loader = cfg.get('val_dataloader')
+    root = (loader or {}).get('dataset', {}).get('data_root')
+    if loader is None or cfg.get('val_cfg') is None or root is None or \
+            '://' in str(root) or osp.exists(root):
+        return
+    print_colored_log(
+        f'Validation data not found at {root}: validation is DISABLED for '
+        'this run. Set val_dataloader.dataset.data_root (and '
+        'test_dataloader.dataset.data_root) to evaluate during training.',
+        level=logging.WARNING)
+    cfg.val_cfg = None
+    cfg.val_dataloader = None
+    cfg.val_evaluator = None
 
 
 def main():
@@ -111,6 +133,7 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
+    disable_validation_without_data(cfg)
     runner = Runner.from_cfg(cfg)
 
     print_colored_log(f'Working directory: {cfg.work_dir}')

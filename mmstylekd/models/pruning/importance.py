@@ -13,6 +13,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 import torch_pruning as tp
+from mmengine.utils import ProgressBar
 from mmagic.registry import TASK_UTILS
 from .architectures import PrunableArchitecture
 
@@ -181,6 +182,7 @@ class ContentAwareImportance(ChannelImportance):
         for param, _ in flags:
             param.requires_grad_(True)
         done = 0
+        bar = ProgressBar(self.num_samples)
         while done < self.num_samples:
             n = min(self.batch_size, self.num_samples - done)
             z = torch.randn(n, generator.noise_size, generator=gen)
@@ -196,6 +198,8 @@ class ContentAwareImportance(ChannelImportance):
                 rows = arch.out_rows(module, grad.detach().abs())
                 scores[module] += rows.sum(1).cpu()
             done += n
+            for _ in range(n):
+                bar.update()
         generator.train(was_training)
         for param, flag in flags:
             param.requires_grad_(flag)

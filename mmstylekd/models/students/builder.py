@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 from ..pruning import architecture_of, copy_generator, prune_generator
+from .mapping_fitting import fit_mapping_network
 
 
 def student_widths(student: nn.Module):
@@ -21,6 +22,7 @@ def init_student_from_teacher(student: nn.Module,
                               inherit_mapping: bool = True,
                               inherit_synthesis: bool = True,
                               freeze_mapping: bool = False,
+                              fit_mapping: Optional[dict] = None,
                               seed: int = 0) -> dict:
     """Copy the teacher's weights into a student built from config.
 
@@ -29,6 +31,9 @@ def init_student_from_teacher(student: nn.Module,
     ``inherit_synthesis=False`` the student keeps its random init (ablation).
     Mapping network: copied unchanged (StyleGAN3: with its ``w_avg``), or left
     re-initialised (ablation); ``freeze_mapping`` stops its gradients.
+    A student whose mapping network differs from the teacher's (fewer
+    layers) is fitted to it instead: ``fit_mapping=dict(iters=..., lr=...)``
+    (:func:`fit_mapping_network`).
 
     Args:
         student: a ``StyleGAN2StudentGenerator``/``StyleGAN3StudentGenerator``.
@@ -67,19 +72,25 @@ def init_student_from_teacher(student: nn.Module,
                 f'missing {wrong[:5]}, unexpected '
                 f'{incompatible.unexpected_keys[:5]}.')
         report['kept'] = result.kept
-    if inherit_mapping:
+    if fit_mapping is not None:
+        report['mapping_fit'] = fit_mapping_network(student, teacher,
+                                                    **dict(fit_mapping))
+        print_log(f'Student mapping network fitted to the teacher\'s: '
+                  f'{report["mapping_fit"]}', logger='current')
+    elif inherit_mapping:
         teacher_mapping = teacher.style_mapping.state_dict()
         student_mapping = student.style_mapping.state_dict()
         mismatch = [
-            k for k in student_mapping if k not in teacher_mapping
+            k for k in set(student_mapping) | set(teacher_mapping)
+            if k not in teacher_mapping or k not in student_mapping
             or teacher_mapping[k].shape != student_mapping[k].shape
         ]
         if mismatch:
             raise ValueError(
                 'The student mapping network differs from the teacher\'s '
                 f'({mismatch[:3]}); it cannot be inherited. Fit it to the '
-                'teacher first (MappingNetworkFitting) or set '
-                'inherit_mapping=False.')
+                'teacher instead (student_init.fit_mapping=dict(iters=...)) '
+                'or set inherit_mapping=False.')
         student.style_mapping.load_state_dict(teacher_mapping)
     if freeze_mapping:
         student.style_mapping.requires_grad_(False)
