@@ -54,7 +54,10 @@ model = dict(
             loss_latent_direction=dict(
                 student_feats=dict(from_student=True, recorder='feats'),
                 teacher_feats=dict(from_student=False, recorder='feats')))),
-    use_gan_loss=True)
+    use_gan_loss=True,
+    # a short run: the EMA must follow the student within ~100 iterations
+    ema_config=dict(
+        type='ExponentialMovingAverage', interval=1, momentum=0.01))
 
 train_cfg = dict(by_epoch=False, max_iters=1000, val_interval=1000)
 

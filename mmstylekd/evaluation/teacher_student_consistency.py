@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmagic.evaluation.metrics.base_gen_metric import GenerativeMetric
 from mmagic.registry import METRICS
-from .teacher_student_pairs import consistency_figures, generate_pairs
+from .teacher_student_pairs import generate_pairs, per_image_figures
 
 
 @METRICS.register_module()
@@ -74,24 +74,27 @@ class TeacherStudentConsistency(GenerativeMetric):
                           f'{err}', logger='current', level=logging.WARNING)
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
-        """Generate one batch of pairs and keep its figures."""
-        num = len(data_samples)
-        if num == 0 or len(self.fake_results) >= self.fake_nums_per_device:
+        """Generate pairs for this batch; keep one result per sample."""
+        num = min(len(data_samples),
+                  self.fake_nums_per_device - len(self.fake_results))
+        if num <= 0:
             return
         seed = self.seed + 100003 * get_rank() + self._batches
         self._batches += 1
         imgs_t, imgs_s = generate_pairs(self.teacher, self.student, num,
                                         seed=seed, batch_size=num)
-        figures = consistency_figures(imgs_t, imgs_s, self._lpips)
-        self.fake_results.append(dict(num=num, **figures))
+        figures = per_image_figures(imgs_t, imgs_s, self._lpips)
+        for i in range(num):
+            self.fake_results.append({
+                k: None if v is None else float(v[i])
+                for k, v in figures.items()
+            })
 
     def compute_metrics(self, results: list) -> dict:
-        nums = np.array([r['num'] for r in results], dtype=np.float64)
+        """Means over all samples."""
         metrics = {}
         for key in ('l1', 'psnr', 'lpips'):
             values = [r[key] for r in results]
-            if any(v is None for v in values):
-                continue
-            metrics[key] = float(np.sum(np.array(values) * nums) / nums.sum())
-        self.fake_results = []
+            if values and all(v is not None for v in values):
+                metrics[key] = float(np.mean(values))
         return metrics

@@ -1,5 +1,4 @@
 """Teacher and student images for the same z and the same injected noise."""
-import math
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -62,21 +61,26 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def consistency_figures(teacher_imgs: torch.Tensor,
-                        student_imgs: torch.Tensor,
-                        lpips_model: Optional[nn.Module] = None,
-                        batch_size: int = 16) -> Dict[str, Optional[float]]:
-    """L1, PSNR and LPIPS between paired images in [-1, 1].
+def per_image_figures(teacher_imgs: torch.Tensor,
+                      student_imgs: torch.Tensor,
+                      lpips_model: Optional[nn.Module] = None,
+                      batch_size: int = 16
+                      ) -> Dict[str, Optional[torch.Tensor]]:
+    """L1, PSNR and LPIPS of each pair of images in [-1, 1].
 
-    L1: mean absolute difference on the [-1, 1] scale. PSNR: on images mapped
-    to [0, 1], averaged over images. LPIPS: mean distance (images larger than
-    256 px are resized to 256 first), None without a model.
+    L1: mean absolute difference on the [-1, 1] scale. PSNR: on images
+    mapped to [0, 1] (MSE floored at 1e-10, i.e. at most 100 dB). LPIPS:
+    images larger than 256 px are resized to 256 first; None without a
+    model.
+
+    Returns:
+        dict: ``l1``, ``psnr``, ``lpips``: (N,) tensors (``lpips`` or None).
     """
     t = teacher_imgs.clamp(-1, 1)
     s = student_imgs.clamp(-1, 1)
-    l1 = (t - s).abs().mean().item()
+    l1 = (t - s).abs().flatten(1).mean(1)
     mse = (((t - s) / 2)**2).flatten(1).mean(1).clamp_min(1e-10)
-    psnr = (10 * torch.log10(1.0 / mse)).mean().item()
+    psnr = 10 * torch.log10(1.0 / mse)
     lp = None
     if lpips_model is not None:
         device = next(lpips_model.parameters()).device
@@ -86,8 +90,20 @@ def consistency_figures(teacher_imgs: torch.Tensor,
             if a.shape[-1] > 256:
                 a = F.interpolate(a, size=256, mode='area')
                 b = F.interpolate(b, size=256, mode='area')
-            dists.append(lpips_model(a.to(device), b.to(device)).flatten())
-        lp = torch.cat(dists).mean().item()
-    if not math.isfinite(psnr):
-        psnr = float('inf')
+            dists.append(
+                lpips_model(a.to(device), b.to(device)).flatten().cpu())
+        lp = torch.cat(dists)
     return dict(l1=l1, psnr=psnr, lpips=lp)
+
+
+def consistency_figures(teacher_imgs: torch.Tensor,
+                        student_imgs: torch.Tensor,
+                        lpips_model: Optional[nn.Module] = None,
+                        batch_size: int = 16) -> Dict[str, Optional[float]]:
+    """Means of :func:`per_image_figures` (``lpips`` None without model)."""
+    figures = per_image_figures(teacher_imgs, student_imgs, lpips_model,
+                                batch_size)
+    return {
+        k: None if v is None else v.mean().item()
+        for k, v in figures.items()
+    }

@@ -14,8 +14,8 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 import mmstylekd  # noqa: F401
-from mmstylekd.evaluation import (consistency_figures, generate_pairs,
-                                  to_uint8)
+from mmstylekd.evaluation import (consistency_figures, digit_agreement,
+                                  generate_pairs, to_uint8)
 from mmstylekd.models import (build_lpips, build_student_from_checkpoint,
                               build_teacher, generator_configs)
 
@@ -32,6 +32,10 @@ def parse_args():
     parser.add_argument('--lpips-net', default='vgg')
     parser.add_argument('--save-npz', help='write teacher/student uint8 '
                         'images (N x H x W x C, RGB) to this .npz')
+    parser.add_argument('--digit-agreement', action='store_true',
+                        help='digits demo: how often a classifier fitted on '
+                        'scikit-learn\'s digits gives teacher and student '
+                        'images the same label')
     parser.add_argument('--json', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
@@ -60,6 +64,12 @@ def main():
     print(f'teacher vs student on {args.num_samples} samples: '
           f'L1 {figures["l1"]:.4f}  PSNR {figures["psnr"]:.2f} dB  '
           f'LPIPS {lp}')
+    if args.digit_agreement:
+        figures.update(digit_agreement(imgs_t, imgs_s))
+        print(f'same digit for the same z: {figures["agreement"]:.1%} '
+              f'(classifier confidence: teacher '
+              f'{figures["teacher_confidence"]:.2f}, student '
+              f'{figures["student_confidence"]:.2f})')
     if args.save_npz:
         np.savez_compressed(
             args.save_npz,
