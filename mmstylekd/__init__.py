@@ -8,7 +8,6 @@ from .version import __version__
 allow_mmengine_checkpoint_globals()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401,E501
-
 from .models import compute_latent_directions  # noqa: E402
 
 __all__ = ['__version__', 'compute_latent_directions']

@@ -3,18 +3,17 @@ import copy
 import json
 import math
 import os.path as osp
-import re
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import REPO, check, run_tool
+from mmagic.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner import Runner
-from mmagic.registry import MODELS
 
 import mmstylekd
-from conftest import REPO, check, run_tool
 
 TINY = 'tests/configs/stylekd_tiny_train-16x16.py'
 

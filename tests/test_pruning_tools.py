@@ -4,10 +4,10 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import check, run_tool
 from mmagic.registry import MODELS
 
 import mmstylekd  # noqa: F401
-from conftest import check, run_tool
 
 TINY = 'tests/configs/stylekd_tiny_stylegan2-16x16.py'
 TEACHER = dict(type='StyleGANv2Generator', out_size=16, style_channels=16,
@@ -80,8 +80,8 @@ def test_prune_errors_name_the_problem(tmp_path, teacher_ckpt):
 
 
 def test_complexity_of_the_paper_config():
-    proc = check(run_tool('tools/analysis_tools/complexity.py',
-                          'configs/stylekd/stylekd_stylegan2_c2_ffhq-256x256.py',
+    config = 'configs/stylekd/stylekd_stylegan2_c2_ffhq-256x256.py'
+    proc = check(run_tool('tools/analysis_tools/complexity.py', config,
                           '--json'))
     fig = last_json(proc)
     assert abs(fig['teacher']['params'] / 1e6 - 30.0) < 0.1

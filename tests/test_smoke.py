@@ -4,13 +4,13 @@ import json
 import os.path as osp
 
 import torch
-
 from conftest import check, run_tool
 
 
 def test_import_registers_components():
-    import mmstylekd  # noqa: F401
     from mmagic.registry import DATASETS, MODELS, TASK_UTILS
+
+    import mmstylekd  # noqa: F401
     for name in ('StyleGAN2StudentGenerator', 'StyleGAN3StudentGenerator',
                  'StyleGAN3StudentSynthesisNetwork',
                  'StyleGAN2NarrowDiscriminator'):

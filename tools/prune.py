@@ -17,8 +17,8 @@ import torch
 from mmengine.config import Config, DictAction
 
 import mmstylekd  # noqa: F401
-from mmstylekd.models import (build_student, build_teacher,
-                              generator_configs, init_student_from_teacher)
+from mmstylekd.models import (build_student, build_teacher, generator_configs,
+                              init_student_from_teacher)
 
 
 def plain(obj):

@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/setup_env.sh
-exec .venv/bin/python -m pytest tests -q "$@"
+.venv/bin/python -m flake8 mmstylekd tools tests configs
+exec .venv/bin/python -m pytest tests -q -p no:cacheprovider --durations=10 "$@"

@@ -9,11 +9,11 @@ import logging
 import os
 import os.path as osp
 
+from mmagic.utils import print_colored_log
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmstylekd  # noqa: F401  (registers mmstylekd's components)
-from mmagic.utils import print_colored_log
 
 
 def parse_args():

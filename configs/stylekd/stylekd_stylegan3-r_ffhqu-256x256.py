@@ -2,7 +2,8 @@
 
 Same method and hyper-parameters as the StyleGAN3-T config; teacher layout
 (``channel_base`` 32768, ``channel_max`` 1024, 1x1 convs, radial filters,
-RGB->BGR output) as MMagic's ``stylegan3-r_cvt-official-rgb_8xb4_ffhqu-256x256``.
+RGB->BGR output) as MMagic's
+``stylegan3-r_cvt-official-rgb_8xb4_ffhqu-256x256``.
 """
 _base_ = ['./stylekd_stylegan3-t_ffhq-256x256.py']
 

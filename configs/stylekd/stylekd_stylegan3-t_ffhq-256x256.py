@@ -56,19 +56,21 @@ model = dict(
                 teacher_feats=dict(from_student=False, recorder='feats')))),
     use_gan_loss=True)
 
-# batch 4 per GPU on 4 GPUs (the paper: 16 in all), lr 0.002, 450k iterations
-# torch >= 2.x Adam wants float betas (MMagic's configs write `(0, ...)`).
+# batch 4 per GPU on 4 GPUs (16 in all, as the paper), lr 0.002, 450k iters
+# torch 2.13's Adam wants float betas (MMagic's configs write `(0, ...)`).
 g_reg_ratio = 4 / (4 + 1)
 d_reg_ratio = 16 / (16 + 1)
 optim_wrapper = dict(
     generator=dict(
         optimizer=dict(
-            type='Adam', lr=0.002 * g_reg_ratio, betas=(0., 0.99**g_reg_ratio))),
+            type='Adam',
+            lr=0.002 * g_reg_ratio,
+            betas=(0., 0.99**g_reg_ratio))),
     discriminator=dict(
         optimizer=dict(
             type='Adam', lr=0.002 * d_reg_ratio,
             betas=(0., 0.99**d_reg_ratio))))
-# first validation (FID-50k, PPL) at 10k iterations, not after a short run
+# first validation (FID-50k, PPL) at 10k iterations, not after short runs
 train_cfg = dict(max_iters=450000, val_begin=10000, val_interval=10000)
 
 custom_hooks = [

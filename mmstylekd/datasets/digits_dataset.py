@@ -2,8 +2,8 @@
 from typing import List, Optional, Sequence
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 from mmagic.registry import DATASETS
+from mmengine.dataset import BaseDataset
 
 
 @DATASETS.register_module()

@@ -4,11 +4,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 import torch.nn as nn
+from mmagic.evaluation.metrics.base_gen_metric import GenerativeMetric
+from mmagic.registry import METRICS
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmagic.evaluation.metrics.base_gen_metric import GenerativeMetric
-from mmagic.registry import METRICS
+
 from .teacher_student_pairs import generate_pairs, per_image_figures
 
 

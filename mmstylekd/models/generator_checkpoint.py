@@ -31,7 +31,8 @@ def read_checkpoint(path: str, map_location: str = 'cpu') -> dict:
 def extract_generator_state(
         checkpoint: dict,
         source: str = '<checkpoint>',
-        prefixes: Sequence[str] = GENERATOR_PREFIXES) -> Dict[str, torch.Tensor]:
+        prefixes: Sequence[str] = GENERATOR_PREFIXES
+) -> Dict[str, torch.Tensor]:
     """The generator's ``state_dict`` from an MMagic checkpoint.
 
     Accepts a full training checkpoint (``state_dict`` with

@@ -9,9 +9,10 @@ import logging
 from typing import Optional, Tuple
 
 import torch.nn as nn
+from mmagic.registry import MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
-from mmagic.registry import MODELS
+
 from .generator_checkpoint import (extract_generator_state,
                                    load_generator_weights, read_checkpoint)
 

@@ -9,12 +9,12 @@ one z -> image forward at the config's resolution.
 import argparse
 import json
 
+from mmagic.registry import MODELS
 from mmengine.config import Config, DictAction
 
 import mmstylekd  # noqa: F401
 from mmstylekd.evaluation import generator_complexity
 from mmstylekd.models import build_student, generator_configs
-from mmagic.registry import MODELS
 
 
 def parse_args():

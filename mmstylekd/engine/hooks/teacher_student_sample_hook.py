@@ -3,10 +3,11 @@ from typing import Optional
 
 import numpy as np
 import torch
+from mmagic.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torchvision.utils import make_grid
-from mmagic.registry import HOOKS
+
 from ...evaluation.teacher_student_pairs import generate_pairs, to_uint8
 
 

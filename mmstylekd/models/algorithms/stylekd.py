@@ -12,13 +12,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from mmagic.models.editors.stylegan2 import StyleGAN2
+from mmagic.models.editors.stylegan3 import StyleGAN3
+from mmagic.registry import MODELS
 from mmengine import MessageHub
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
-from mmagic.models.editors.stylegan2 import StyleGAN2
-from mmagic.models.editors.stylegan3 import StyleGAN3
-from mmagic.registry import MODELS
+
 from ..generator_checkpoint import read_checkpoint
 from ..latent_directions import compute_latent_directions
 from ..recorders import ModuleOutputsRecorder

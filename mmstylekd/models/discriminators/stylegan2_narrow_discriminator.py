@@ -2,13 +2,13 @@
 from typing import Dict
 
 import torch.nn as nn
-from mmengine.model import BaseModule
 from mmagic.models.editors.stylegan1.stylegan1_modules import \
     EqualLinearActModule
 from mmagic.models.editors.stylegan2 import StyleGAN2Discriminator
 from mmagic.models.editors.stylegan2.stylegan2_modules import (
     ConvDownLayer, ModMBStddevLayer, ResBlock)
 from mmagic.registry import MODELS
+from mmengine.model import BaseModule
 
 
 @MODELS.register_module()

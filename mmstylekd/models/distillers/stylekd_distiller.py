@@ -17,8 +17,8 @@ from typing import Dict
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from mmagic.registry import MODELS
+from mmengine.model import BaseModule
 
 RECORDS = ('images', 'images_orig', 'feats', 'rgbs', 'w')
 

@@ -3,6 +3,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmagic.registry import MODELS
+
 from .lpips_backbone import build_lpips
 
 

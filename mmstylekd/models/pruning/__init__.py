@@ -5,8 +5,7 @@ from .generator_pruner import PruningResult, prune_generator
 from .importance import (ChannelImportance, ContentAwareImportance,
                          RandomImportance, StyleAwareImportance,
                          WeightL1Importance)
-from .layer_pruners import (STYLEGAN2_PRUNERS, STYLEGAN3_PRUNERS,
-                            copy_generator)
+from .layer_pruners import STYLEGAN2_PRUNERS, STYLEGAN3_PRUNERS, copy_generator
 from .ratio import kept_channels
 
 __all__ = [

@@ -15,8 +15,9 @@ from mmagic.models.editors.stylegan2 import StyleGAN2Generator
 from mmagic.models.editors.stylegan2.stylegan2_modules import (
     ModulatedStyleConv, ModulatedToRGB)
 from mmagic.models.editors.stylegan3 import StyleGAN3Generator
-from mmagic.models.editors.stylegan3.stylegan3_modules import (
-    SynthesisInput, SynthesisLayer)
+from mmagic.models.editors.stylegan3.stylegan3_modules import (SynthesisInput,
+                                                               SynthesisLayer)
+
 from .layer_pruners import STYLEGAN2_PRUNERS, STYLEGAN3_PRUNERS
 
 
@@ -79,7 +80,8 @@ class StyleGAN2Architecture(PrunableArchitecture):
     def roots(self, generator):
         roots = [('constant_input', generator.constant_input),
                  ('conv1', generator.conv1)]
-        roots += [(f'convs.{i}', conv) for i, conv in enumerate(generator.convs)]
+        roots += [(f'convs.{i}', conv)
+                  for i, conv in enumerate(generator.convs)]
         return roots
 
     def width_slot(self, name):

@@ -6,10 +6,11 @@ import torch
 import torch.nn as nn
 import torch_pruning as tp
 from mmagic.registry import TASK_UTILS
-from .ratio import kept_channels
+
 from .architectures import architecture_of
 from .graph_tracing import feature_flow_tracing
 from .importance import ChannelImportance
+from .ratio import kept_channels
 
 
 @dataclass

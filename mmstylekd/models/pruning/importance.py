@@ -13,8 +13,9 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 import torch_pruning as tp
-from mmengine.utils import ProgressBar
 from mmagic.registry import TASK_UTILS
+from mmengine.utils import ProgressBar
+
 from .architectures import PrunableArchitecture
 
 
@@ -174,7 +175,10 @@ class ContentAwareImportance(ChannelImportance):
         gen = torch.Generator().manual_seed(self.seed)
         device = next(generator.parameters()).device
         params = {m: arch.out_param(m) for _, m in roots}
-        scores = {m: torch.zeros(arch.out_weight(m).shape[0]) for _, m in roots}
+        scores = {
+            m: torch.zeros(arch.out_weight(m).shape[0])
+            for _, m in roots
+        }
         was_training = generator.training
         generator.eval()
         # a frozen teacher copy still has to give gradients here

@@ -49,7 +49,7 @@ def _select(param: nn.Parameter, keep: torch.Tensor, dim: int,
 
 
 def refresh_equalized_lr(module: nn.Module) -> None:
-    """Recompute the plain ``weight`` attribute MMagic's EqualizedLR hook keeps.
+    """Recompute the plain ``weight`` attribute of MMagic's EqualizedLR hook.
 
     The hook rewrites it at every forward; refreshing it right after pruning
     keeps ``module.weight`` consistent for code that reads it before that.

@@ -3,6 +3,7 @@ from typing import Dict, Optional
 
 from mmagic.models.editors.stylegan2 import StyleGAN2Generator
 from mmagic.registry import MODELS
+
 from ..pruning.ratio import kept_channels
 
 

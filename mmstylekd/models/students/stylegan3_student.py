@@ -7,6 +7,7 @@ from mmagic.models.editors.stylegan3 import StyleGAN3Generator
 from mmagic.models.editors.stylegan3.stylegan3_modules import (
     SynthesisInput, SynthesisLayer, SynthesisNetwork)
 from mmagic.registry import MODELS
+
 from ..pruning.ratio import kept_channels
 
 
