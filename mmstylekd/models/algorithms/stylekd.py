@@ -20,7 +20,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
-from ..generator_checkpoint import read_checkpoint
+from ..generator_checkpoint import load_generator_weights, read_checkpoint
 from ..latent_directions import compute_latent_directions
 from ..recorders import ModuleOutputsRecorder
 from ..students import init_student_from_teacher
@@ -49,23 +49,39 @@ class StyleKDMixin:
         distiller (dict): ``StyleKDDistiller`` config.
         latent_directions (dict): ``num_blocks``, ``per_block``, ``mode``
             (``'split'``/``'global'``/``'random'``) and ``offset_weight``.
-        feature_layers (list): synthesis outputs recorded for ``feats``:
-            resolutions (StyleGAN2) or layer indices (StyleGAN3).
+        feature_layers (list, optional): synthesis outputs recorded for
+            ``feats``: resolutions (StyleGAN2, default 16/32/64/128) or layer
+            indices (StyleGAN3, default 2/4/6/8).
         use_gan_loss (bool): False gives distillation-only training (no
             discriminator is needed).
     """
 
-    def _init_stylekd(self, teacher: dict, teacher_ckpt: Optional[str],
-                      student_init: Optional[dict],
-                      student_ckpt: Optional[str],
-                      init_discriminator_from_teacher: bool,
-                      distiller: Optional[dict], latent_directions: dict,
-                      feature_layers: Sequence[int], use_gan_loss: bool):
+    DEFAULT_FEATURE_LAYERS: Sequence[int] = ()
+
+    def __init__(self,
+                 generator: dict,
+                 teacher: dict,
+                 teacher_ckpt: Optional[str] = None,
+                 discriminator: Optional[dict] = None,
+                 student_init: Optional[dict] = None,
+                 student_ckpt: Optional[str] = None,
+                 init_discriminator_from_teacher: bool = True,
+                 distiller: Optional[dict] = None,
+                 latent_directions: dict = dict(
+                     num_blocks=5, per_block=5, mode='split',
+                     offset_weight=5.0),
+                 feature_layers: Optional[Sequence[int]] = None,
+                 use_gan_loss: bool = True,
+                 **kwargs):
+        # MMagic's StyleGAN2/StyleGAN3 model (next in the MRO) builds the
+        # student generator, its EMA copy and the discriminator.
+        super().__init__(generator, discriminator, **kwargs)
+        if feature_layers is None:
+            feature_layers = self.DEFAULT_FEATURE_LAYERS
         self.use_gan_loss = use_gan_loss and self.discriminator is not None
         self.teacher = build_teacher(teacher, teacher_ckpt)
         student = _unwrap(self.generator)
         if student_ckpt is not None:
-            from ..generator_checkpoint import load_generator_weights
             load_generator_weights(student, student_ckpt)
         elif student_init is not None:
             init_student_from_teacher(student, self.teacher,
@@ -222,25 +238,7 @@ class StyleKDMixin:
 class StyleKDStyleGAN2(StyleKDMixin, StyleGAN2):
     """StyleKD on MMagic's ``StyleGAN2`` model. See :class:`StyleKDMixin`."""
 
-    def __init__(self,
-                 generator: dict,
-                 teacher: dict,
-                 teacher_ckpt: Optional[str] = None,
-                 discriminator: Optional[dict] = None,
-                 student_init: Optional[dict] = None,
-                 student_ckpt: Optional[str] = None,
-                 init_discriminator_from_teacher: bool = True,
-                 distiller: Optional[dict] = None,
-                 latent_directions: dict = dict(
-                     num_blocks=5, per_block=5, mode='split',
-                     offset_weight=5.0),
-                 feature_layers: Sequence[int] = (16, 32, 64, 128),
-                 use_gan_loss: bool = True,
-                 **kwargs):
-        StyleGAN2.__init__(self, generator, discriminator, **kwargs)
-        self._init_stylekd(teacher, teacher_ckpt, student_init, student_ckpt,
-                           init_discriminator_from_teacher, distiller,
-                           latent_directions, feature_layers, use_gan_loss)
+    DEFAULT_FEATURE_LAYERS = (16, 32, 64, 128)  # resolutions
 
     def _feature_module_names(self, generator):
         out_size = generator.out_size
@@ -291,25 +289,7 @@ class StyleKDStyleGAN3(StyleKDMixin, StyleGAN3):
     ``feature_layers`` are synthesis layer indices (``L{idx}``).
     """
 
-    def __init__(self,
-                 generator: dict,
-                 teacher: dict,
-                 teacher_ckpt: Optional[str] = None,
-                 discriminator: Optional[dict] = None,
-                 student_init: Optional[dict] = None,
-                 student_ckpt: Optional[str] = None,
-                 init_discriminator_from_teacher: bool = True,
-                 distiller: Optional[dict] = None,
-                 latent_directions: dict = dict(
-                     num_blocks=5, per_block=5, mode='split',
-                     offset_weight=5.0),
-                 feature_layers: Sequence[int] = (2, 4, 6, 8),
-                 use_gan_loss: bool = True,
-                 **kwargs):
-        StyleGAN3.__init__(self, generator, discriminator, **kwargs)
-        self._init_stylekd(teacher, teacher_ckpt, student_init, student_ckpt,
-                           init_discriminator_from_teacher, distiller,
-                           latent_directions, feature_layers, use_gan_loss)
+    DEFAULT_FEATURE_LAYERS = (2, 4, 6, 8)  # layer indices
 
     def _feature_module_names(self, generator):
         layer_names = generator.synthesis.layer_names
