@@ -310,14 +310,16 @@ class StyleKDStyleGAN3(StyleKDMixin, StyleGAN3):
         offsets = self.sample_latent_offsets(num_batches, device)
         kwargs = dict(self.forward_kwargs['gen'])
 
-        def run(gen, recorders, synth_kwargs):
-            ws = gen.style_mapping(z)  # (B, num_ws, S)
-            shifted = torch.cat([ws, ws + offsets[:, None]])
+        def run(gen, recorders, gen_kwargs):
+            # StyleGAN3 trains without style mixing: one w per sample
+            w = _unwrap(gen).style_mapping(z)[:, 0]  # (B, S)
+            shifted = torch.cat([w, w + offsets])
             with _all(recorders.values()):
-                images = gen.synthesis(shifted, **synth_kwargs)
-            return dict(images=images, w=ws[:, 0])
+                # through the (DDP-wrapped) generator's own forward
+                images = gen(shifted, input_is_latent=True, **gen_kwargs)
+            return dict(images=images, w=w)
 
-        s_out = run(_unwrap(self.generator), s_rec, kwargs)
+        s_out = run(self.generator, s_rec, kwargs)
         with torch.no_grad():
             t_out = run(self.teacher, t_rec,
                         dict(update_emas=False, force_fp32=True))
