@@ -284,3 +284,73 @@ def test_lpips_loads_a_local_backbone(tmp_path, monkeypatch):
     assert loss(a, b).item() > 0
     big = F.interpolate(a, size=512)
     assert torch.isfinite(loss(big, big + 0.1))
+
+
+@pytest.fixture(scope='module')
+def local_vgg_home(tmp_path_factory):
+    """A TORCH_HOME holding a locally built VGG16 under torchvision's name,
+    so LPIPS's real loading path runs offline."""
+    import torchvision
+    home = tmp_path_factory.mktemp('torch_home')
+    ckpt_dir = home / 'hub' / 'checkpoints'
+    ckpt_dir.mkdir(parents=True)
+    torch.manual_seed(0)
+    torch.save(torchvision.models.vgg16().state_dict(),
+               ckpt_dir / 'vgg16-397923af.pth')
+    return home
+
+
+def shrink_paper_config(name, tmp_path):
+    """The paper config with its models and data shrunk to 16 px."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs/stylekd', name))
+    model = cfg.model
+    model.teacher_ckpt = None
+    for gen in (model.teacher, model.generator):
+        gen.out_size = 16
+        gen.style_channels = 16
+        if 'synthesis_cfg' in gen:
+            gen.noise_size = 16
+            gen.synthesis_cfg.update(channel_base=512, channel_max=32,
+                                     num_layers=4, num_critical=2,
+                                     margin_size=2)
+            gen.mapping_cfg = dict(type='MappingNetwork', num_layers=2)
+        else:
+            gen.num_mlps = 2
+    model.discriminator.in_size = 16
+    model.student_init.criterion.update(num_samples=2, batch_size=2)
+    model.latent_directions.num_blocks = 2
+    model.feature_layers = [8, 16] if 'stylegan2' in name else [1, 2]
+    model.loss_config.update(r1_interval=2, g_reg_interval=2)
+    cfg.train_dataloader = dict(
+        batch_size=2, num_workers=0, persistent_workers=False,
+        sampler=dict(type='InfiniteSampler', shuffle=True),
+        dataset=dict(type='DigitsDataset', pipeline=[
+            dict(type='Resize', keys='gt', scale=(16, 16)),
+            dict(type='PackInputs')]))
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
+    cfg.train_cfg = dict(by_epoch=False, max_iters=2)
+    cfg.custom_hooks = [dict(type='RandomStateHook')]
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.default_hooks.checkpoint.save_best = None
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    cfg.work_dir = str(tmp_path)
+    return cfg
+
+
+@pytest.mark.parametrize('name', [
+    'stylekd_stylegan2_c2_ffhq-256x256.py',
+    'stylekd_stylegan3-t_ffhq-256x256.py'
+])
+def test_paper_configs_train_with_every_loss(name, tmp_path, local_vgg_home,
+                                             monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(local_vgg_home))
+    runner = Runner.from_cfg(shrink_paper_config(name, tmp_path))
+    runner.train()
+    hub = runner.message_hub
+    for key in ('loss_l1', 'loss_lpips', 'loss_latent_direction',
+                'loss_gen', 'loss_disc_fake'):
+        value = hub.get_scalar(f'train/{key}').current()
+        assert math.isfinite(value), key
+    assert (tmp_path / 'iter_2.pth').is_file()

@@ -209,7 +209,8 @@ class StyleKDMixin:
         # components first: the total only says that one of them diverged
         names = sorted(log_vars, key=lambda n: n == 'loss')
         for name in names:
-            value = float(log_vars[name])
+            value = log_vars[name]
+            value = float(value.detach() if torch.is_tensor(value) else value)
             if not math.isfinite(value):
                 iteration = MessageHub.get_current_instance().get_info(
                     'iter')
