@@ -37,10 +37,12 @@ def main():
         'student': generator_complexity(build_student(student_cfg)),
     }
     t, s = figures['teacher'], figures['student']
-    print(f'{"":8s} {"params":>12s} {"GMACs":>10s}')
+    # small demo generators would read 0.00 GMACs: pick the unit per table
+    unit, scale = ('GMACs', 1e9) if t['macs'] >= 1e9 else ('MMACs', 1e6)
+    print(f'{"":8s} {"params":>12s} {unit:>10s}')
     for name, fig in figures.items():
         print(f'{name:8s} {fig["params"] / 1e6:11.2f}M '
-              f'{fig["macs"] / 1e9:10.2f}')
+              f'{fig["macs"] / scale:10.2f}')
     print(f'student/teacher: params {s["params"] / t["params"]:.1%}, '
           f'MACs {s["macs"] / t["macs"]:.1%}')
     if args.json:
