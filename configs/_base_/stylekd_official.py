@@ -6,6 +6,14 @@ L1 3, LPIPS (VGG) 3, latent-direction (KL) 30; directions "split", 5 per
 block from the first 5 blocks after 4x4 (8..128 px), offset weight 5; batch
 4 per GPU on 4 GPUs (16 in all, as the paper), lr 0.002, 450k iterations.
 """
+# content-aware pruning (the paper's CAGAN start) keeping the teacher's
+# mapping network and kept synthesis weights
+stylekd_student_init = dict(
+    criterion=dict(type='ContentAwareImportance'),
+    inherit_mapping=True,
+    inherit_synthesis=True,
+    freeze_mapping=False)
+
 stylekd_latent_directions = dict(
     num_blocks=5, per_block=5, mode='split', offset_weight=5.0)
 

@@ -24,11 +24,7 @@ model = dict(
         out_size=out_size,
         style_channels=512,
         ratio=0.7),
-    student_init=dict(
-        criterion=dict(type='ContentAwareImportance'),
-        inherit_mapping=True,
-        inherit_synthesis=True,
-        freeze_mapping=False),
+    student_init=_base_.stylekd_student_init,
     latent_directions=_base_.stylekd_latent_directions,
     feature_layers=[16, 32, 64, 128],
     distiller=_base_.stylekd_distiller,

@@ -32,11 +32,7 @@ model = dict(
         img_channels=3,
         synthesis_cfg=synthesis_cfg,
         ratio=0.7),
-    student_init=dict(
-        criterion=dict(type='ContentAwareImportance'),
-        inherit_mapping=True,
-        inherit_synthesis=True,
-        freeze_mapping=False),
+    student_init=_base_.stylekd_student_init,
     latent_directions=_base_.stylekd_latent_directions,
     feature_layers=[2, 4, 6, 8],
     distiller=_base_.stylekd_distiller,
