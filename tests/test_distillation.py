@@ -261,31 +261,6 @@ def test_stylegan3_distillation_trains(tmp_path):
 
 
 # ------------------------------------------------------------------ LPIPS
-def test_lpips_offline_error_names_the_file(tmp_path, monkeypatch):
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
-    with pytest.raises(FileNotFoundError) as err:
-        MODELS.build(dict(type='LPIPSLoss'))
-    assert 'vgg16-397923af.pth' in str(err.value)
-    assert str(tmp_path) in str(err.value)
-
-
-def test_lpips_loads_a_local_backbone(tmp_path, monkeypatch):
-    import torchvision
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
-    ckpt_dir = tmp_path / 'hub' / 'checkpoints'
-    ckpt_dir.mkdir(parents=True)
-    torch.manual_seed(0)
-    torch.save(torchvision.models.vgg16().state_dict(),
-               ckpt_dir / 'vgg16-397923af.pth')
-    loss = MODELS.build(dict(type='LPIPSLoss', loss_weight=3.0))
-    a = torch.rand(2, 3, 32, 32) * 2 - 1
-    assert loss(a, a).item() == pytest.approx(0, abs=1e-6)
-    b = torch.rand(2, 3, 32, 32) * 2 - 1
-    assert loss(a, b).item() > 0
-    big = F.interpolate(a, size=512)
-    assert torch.isfinite(loss(big, big + 0.1))
-
-
 @pytest.fixture(scope='module')
 def local_vgg_home(tmp_path_factory):
     """A TORCH_HOME holding a locally built VGG16 under torchvision's name,
@@ -298,6 +273,25 @@ def local_vgg_home(tmp_path_factory):
     torch.save(torchvision.models.vgg16().state_dict(),
                ckpt_dir / 'vgg16-397923af.pth')
     return home
+
+
+def test_lpips_offline_error_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    with pytest.raises(FileNotFoundError) as err:
+        MODELS.build(dict(type='LPIPSLoss'))
+    assert 'vgg16-397923af.pth' in str(err.value)
+    assert str(tmp_path) in str(err.value)
+
+
+def test_lpips_loads_a_local_backbone(local_vgg_home, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(local_vgg_home))
+    loss = MODELS.build(dict(type='LPIPSLoss', loss_weight=3.0))
+    a = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert loss(a, a).item() == pytest.approx(0, abs=1e-6)
+    b = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert loss(a, b).item() > 0
+    big = F.interpolate(a, size=512)
+    assert torch.isfinite(loss(big, big + 0.1))
 
 
 def shrink_paper_config(name, tmp_path):
