@@ -103,16 +103,39 @@ def test_split_and_global_directions_match_hand_computation():
 
 # -------------------------------------------------------------- distiller
 def test_distiller_wiring_is_validated():
+    def build(**mapping):
+        return MODELS.build(dict(
+            type='StyleKDDistiller',
+            distill_losses=dict(loss_a=dict(type='L1Loss')),
+            loss_forward_mappings=dict(loss_a=mapping)))
+
+    target = dict(from_student=False, output='images_orig')
     with pytest.raises(KeyError, match='loss_b'):
         MODELS.build(dict(type='StyleKDDistiller',
                           distill_losses=dict(loss_a=dict(type='L1Loss')),
                           loss_forward_mappings=dict(loss_b=dict())))
-    with pytest.raises(ValueError, match='recorder'):
+    with pytest.raises(ValueError, match="no argument 'student'"):
         MODELS.build(dict(
             type='StyleKDDistiller',
-            distill_losses=dict(loss_a=dict(type='L1Loss')),
-            loss_forward_mappings=dict(loss_a=dict(pred=dict(
-                from_student=True, recorder='logits')))))
+            distill_losses=dict(loss_a=dict(type='LatentDirectionLoss')),
+            loss_forward_mappings=dict(loss_a=dict(
+                student=dict(from_student=True, recorder='feats'),
+                teacher_feats=dict(from_student=False, recorder='feats')))))
+    # MMagic's L1Loss takes **kwargs: a misspelt name leaves `pred` unfed
+    with pytest.raises(ValueError, match=r"needs \['pred'\]"):
+        build(prediction=dict(from_student=True, output='images'),
+              target=target)
+    with pytest.raises(ValueError, match=r"needs \['target'\]"):
+        build(pred=dict(from_student=True, output='images'))
+    with pytest.raises(ValueError, match="unknown output 'logits'"):
+        build(pred=dict(from_student=True, output='logits'), target=target)
+    with pytest.raises(ValueError, match="output='images'"):
+        build(pred=dict(from_student=True, recorder='images'), target=target)
+    with pytest.raises(ValueError, match='student recorder'):
+        build(pred=dict(from_student=True, recorder='mine'), target=target)
+    with pytest.raises(ValueError, match='exactly one'):
+        build(pred=dict(from_student=True, output='images', recorder='x'),
+              target=target)
 
 
 # ------------------------------------------------------------------ model
@@ -133,16 +156,48 @@ def test_teacher_and_student_see_same_w_noise_and_mixing():
     model = build_model(generator=dict(
         type='StyleGAN2StudentGenerator', out_size=16, style_channels=32,
         num_mlps=2, ratio=0.0, teacher_channels={4: 32, 8: 32, 16: 16}))
+    model.fresh_start_init(model)
     model.train()
     model.generator.mix_prob = 1.0  # always mix
-    student, teacher = model.distill_forward(num_batches=3)
+    outputs = model.synthesise_pair(model.draw_shared_inputs(3))
+    student, teacher = outputs[True], outputs[False]
     assert student['images'].shape == (6, 3, 16, 16)
+    assert student['images_orig'].shape == (3, 3, 16, 16)
+    assert torch.equal(student['images_orig'], student['images'][:3])
+    assert torch.equal(student['images_shifted'], student['images'][3:])
     assert torch.allclose(student['images'], teacher['images'], atol=1e-5)
-    for s, t in zip(student['feats'], teacher['feats']):
+    for s, t in zip(model.distiller.recorded(True, 'feats'),
+                    model.distiller.recorded(False, 'feats')):
         assert s.shape[0] == 6 and torch.allclose(s, t, atol=1e-5)
+    # W+: every style layer, and mixing makes the layers differ
+    assert student['w'].shape == (3, model.generator.num_latents, 32)
+    assert not torch.equal(student['w'][:, 0], student['w'][:, -1])
     assert torch.equal(student['w'], teacher['w'])
     # the second half is shifted: not the same images as the first
     assert not torch.allclose(student['images'][:3], student['images'][3:])
+
+
+def test_noise_is_per_sample_and_the_same_for_teacher_and_student():
+    from mmagic.models.editors.stylegan1.stylegan1_modules import \
+        NoiseInjection
+    model = build_model()
+    model.fresh_start_init(model)
+    model.train()
+    received = {True: [], False: []}
+    for side, gen in ((True, model.generator), (False, model.teacher)):
+        for module in gen.modules():
+            if isinstance(module, NoiseInjection):
+                module.register_forward_pre_hook(
+                    lambda m, args, kwargs, side=side: received[side].append(
+                        kwargs['noise']), with_kwargs=True)
+    model.synthesise_pair(model.draw_shared_inputs(3))
+    assert len(received[True]) == len(received[False]) == \
+        model.generator.num_injected_noises
+    for s_noise, t_noise in zip(received[True], received[False]):
+        assert s_noise.shape[:2] == (6, 1)  # [w; w + d], one map each
+        assert torch.equal(s_noise, t_noise)
+        assert torch.equal(s_noise[:3], s_noise[3:])  # shifted = its sample
+        assert not torch.equal(s_noise[0], s_noise[1])  # per sample
 
 
 def test_teacher_is_frozen_and_stays_in_eval_mode():
@@ -155,6 +210,7 @@ def test_teacher_is_frozen_and_stays_in_eval_mode():
 
 def test_ema_starts_from_the_initialised_student():
     model = build_model()
+    model.fresh_start_init(model)
     for (k, v), (k2, v2) in zip(model.generator.state_dict().items(),
                                 model.generator_ema.module.state_dict()
                                 .items()):
@@ -179,13 +235,9 @@ def test_train_logs_every_loss_and_trains_student_only(tmp_path):
         assert all(key in r and math.isfinite(r[key]) for r in records), key
     ckpt = torch.load(work / 'iter_3.pth', map_location='cpu')
     state = ckpt['state_dict']
-    assert 'latent_directions' in state
+    # the frozen teacher is rebuilt from teacher_ckpt, not checkpointed
+    assert not any(k.startswith('teacher.') for k in state)
     assert state['generator.convs.0.conv.weight_orig'].shape[1] == 16
-    torch.manual_seed(0)
-    cfg = Config.fromfile(osp.join(REPO, TINY))
-    fresh = MODELS.build(cfg.model)
-    for k, v in fresh.teacher.state_dict().items():  # teacher untouched
-        assert torch.equal(state[f'teacher.{k}'], v), k
 
 
 def test_resume_continues_with_identical_losses(tmp_path):
@@ -341,10 +393,29 @@ def test_paper_configs_train_with_every_loss(name, tmp_path, local_vgg_home,
                                              monkeypatch):
     monkeypatch.setenv('TORCH_HOME', str(local_vgg_home))
     runner = Runner.from_cfg(shrink_paper_config(name, tmp_path))
+    batch = runner.cfg.train_dataloader.batch_size
+    seen = {}
+    for loss_name, loss in runner.model.distiller.distill_losses.items():
+        def spy(*args, _name=loss_name, _forward=loss.forward, **kwargs):
+            seen[_name] = [
+                tuple(v.shape) if torch.is_tensor(v) else
+                [tuple(x.shape) for x in v] for v in kwargs.values()
+            ]
+            return _forward(*args, **kwargs)
+
+        loss.forward = spy
     runner.train()
+    # the output losses compare the B unshifted images only (official)
+    assert seen['loss_l1'] == seen['loss_lpips'] == [(batch, 3, 16, 16)] * 2
+    # the relation loss sees the doubled batch [w; w + d]
+    assert all(shape[0] == 2 * batch
+               for shape in seen['loss_latent_direction'][0])
     hub = runner.message_hub
     for key in ('loss_l1', 'loss_lpips', 'loss_latent_direction',
                 'loss_gen', 'loss_disc_fake'):
         value = hub.get_scalar(f'train/{key}').current()
         assert math.isfinite(value), key
-    assert (tmp_path / 'iter_2.pth').is_file()
+    state = torch.load(tmp_path / 'iter_2.pth')['state_dict']
+    # neither the frozen teacher nor LPIPS's VGG are checkpointed
+    assert not [k for k in state if k.startswith(('teacher.', 'distiller.'))]
+    assert any(k.startswith('generator.') for k in state)

@@ -59,12 +59,17 @@ def test_prune_writes_mmagic_checkpoint(tmp_path, teacher_ckpt):
 def test_prune_errors_name_the_problem(tmp_path, teacher_ckpt):
     out = tmp_path / 'student.pth'
     out.write_bytes(b'previous result')
+    proc = run_tool('tools/prune.py', TINY, '--teacher-checkpoint',
+                    teacher_ckpt, '--out', out)
+    assert proc.returncode != 0 and 'exists' in proc.stderr
+    assert '--overwrite' in proc.stderr
     missing = tmp_path / 'no_such_teacher.pth'
     proc = run_tool('tools/prune.py', TINY, '--teacher-checkpoint', missing,
-                    '--out', out)
+                    '--out', out, '--overwrite')
     assert proc.returncode != 0 and 'no_such_teacher.pth' in proc.stderr
     proc = run_tool('tools/prune.py', TINY, '--teacher-checkpoint',
-                    teacher_ckpt, '--ratio', '1.0', '--out', out)
+                    teacher_ckpt, '--ratio', '1.0', '--out', out,
+                    '--overwrite')
     assert proc.returncode != 0 and 'ratio' in proc.stderr
     # a 32 px teacher checkpoint for a 16 px config
     big = MODELS.build(dict(TEACHER, out_size=32))
@@ -73,7 +78,7 @@ def test_prune_errors_name_the_problem(tmp_path, teacher_ckpt):
                                 for k, v in big.state_dict().items()}),
                wrong)
     proc = run_tool('tools/prune.py', TINY, '--teacher-checkpoint', wrong,
-                    '--out', out)
+                    '--out', out, '--overwrite')
     assert proc.returncode != 0
     assert 'teacher_32px.pth' in proc.stderr and 'resolution' in proc.stderr
     assert out.read_bytes() == b'previous result'  # nothing lost

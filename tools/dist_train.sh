@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Usage: bash tools/dist_train.sh CONFIG GPUS [train.py args...]
+# Usage: bash tools/dist_train.sh CONFIG NPROC [train.py args...]
+# Starts NPROC training processes on this machine: one per GPU, or, on a
+# machine without a GPU, CPU processes that communicate through gloo.
+# Runs the project's environment (.venv, made by tools/setup_env.sh) unless
+# PYTHON names another interpreter.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ $# -lt 2 ]; then
+  echo "Usage: bash tools/dist_train.sh CONFIG NPROC [train.py args...]" >&2
+  exit 2
+fi
 CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+NPROC=$2
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+if [ ! -x "$PYTHON" ]; then
+  echo "No Python at $PYTHON: run 'bash tools/setup_env.sh' first (or set PYTHON)." >&2
+  exit 2
+fi
 
-PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-python -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$(dirname "$0")/train.py" \
+PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
+"$PYTHON" -m torch.distributed.run \
+    --nnodes="${NNODES:-1}" \
+    --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
+    --nproc_per_node="$NPROC" \
+    --master_port="${PORT:-29500}" \
+    "$ROOT/tools/train.py" \
     "$CONFIG" \
     --launcher pytorch "${@:3}"

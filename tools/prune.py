@@ -1,7 +1,8 @@
 """Prune a teacher into a student checkpoint (the paper's initialisation).
 
     python tools/prune.py CONFIG [--teacher-checkpoint PATH] [--ratio R] \
-        [--criterion NAME] --out STUDENT.pth
+        [--criterion NAME] [--fit-mapping-iters N] [--device cuda] \
+        --out STUDENT.pth
 
 Writes an MMagic-style checkpoint: ``state_dict`` holds the student under
 ``generator.`` and ``generator_ema.module.`` (so ``load_from`` and our tools
@@ -42,8 +43,17 @@ def parse_args():
     parser.add_argument('--criterion',
                         help='importance criterion type, e.g. '
                         'WeightL1Importance (default: the config\'s)')
+    parser.add_argument('--fit-mapping-iters', type=int,
+                        help='fit the student\'s (smaller) mapping network '
+                        'to the teacher\'s for this many iterations '
+                        '(default: the config\'s student_init.fit_mapping)')
+    parser.add_argument('--device', default='cpu',
+                        help='where to score and prune, e.g. cuda '
+                        '(default: cpu)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', required=True, help='student checkpoint')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace --out when it exists')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
@@ -60,17 +70,26 @@ def main():
         student_cfg['ratio'] = args.ratio
     if args.criterion:
         init_cfg['criterion'] = dict(type=args.criterion)
+    if args.fit_mapping_iters is not None:
+        init_cfg['fit_mapping'] = dict(
+            init_cfg.get('fit_mapping') or {}, iters=args.fit_mapping_iters)
     ckpt = args.teacher_checkpoint or cfg.model.get('teacher_ckpt')
 
+    if osp.exists(args.out) and not args.overwrite:
+        raise SystemExit(f'{args.out} exists: give another --out or add '
+                         '--overwrite to replace it.')
     student = build_student(student_cfg)  # validates the ratio first
     teacher = build_teacher(teacher_cfg, ckpt)
+    device = torch.device(args.device)
     report = init_student_from_teacher(
-        student,
-        teacher,
+        student.to(device),
+        teacher.to(device),
         criterion=init_cfg.get('criterion'),
         inherit_mapping=init_cfg.get('inherit_mapping', True),
         inherit_synthesis=True,
+        fit_mapping=init_cfg.get('fit_mapping'),
         seed=args.seed)
+    student.cpu()
 
     recorded_cfg = dict(student_cfg.to_dict()
                         if hasattr(student_cfg, 'to_dict') else student_cfg)
@@ -85,6 +104,7 @@ def main():
             student_cfg=recorded_cfg,
             kept_channels=report['kept'],
             criterion=report['criterion'],
+            mapping_fit=report.get('mapping_fit'),
             ratio=student_cfg.get('ratio'),
             teacher_checkpoint=ckpt,
             mmstylekd_version=mmstylekd.__version__)),

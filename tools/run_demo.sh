@@ -18,5 +18,5 @@ echo "== teacher vs student size (one 32 px image)"
 $PY tools/analysis_tools/complexity.py "$CFG"
 echo "== teacher vs student images (same z, same noise)"
 $PY tools/analysis_tools/consistency.py "$CFG" "$CKPT" --num-samples 256 \
-  --digit-agreement --save-npz "$WORK_DIR/teacher_student_pairs.npz"
+  --digit-agreement --save-npz "$WORK_DIR/teacher_student_pairs.npz" --overwrite
 echo "== teacher | student grids: $WORK_DIR/*/vis_data/vis_image/teacher_vs_student_*.png"

@@ -13,6 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import mmstylekd  # noqa: F401  (registers mmstylekd's components)
+from mmstylekd.engine import check_checkpoint_complete, setup_cpu_distributed
 
 
 def parse_args():
@@ -23,6 +24,10 @@ def parse_args():
         '--out',
         type=str,
         help='the file to save metric results (.json, .yaml or .pkl)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace the --out file when it exists')
     parser.add_argument(
         '--work-dir',
         help='the directory to save the file containing evaluation metrics')
@@ -63,6 +68,19 @@ class _CollectTestMetrics(Hook):
         self.metrics = metrics
 
 
+def check_test_data(cfg: Config) -> None:
+    """Stop before building anything when the test images are missing."""
+    root = (cfg.get('test_dataloader') or {}).get('dataset',
+                                                  {}).get('data_root')
+    if root is not None and '://' not in str(root) and \
+            not osp.exists(root):
+        raise SystemExit(
+            f'Test data not found at {root} '
+            '(test_dataloader.dataset.data_root): the metrics need it. '
+            'Point it at your images with --cfg-options '
+            'test_dataloader.dataset.data_root=DIR.')
+
+
 def main():
     args = parse_args()
 
@@ -77,11 +95,18 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
-    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
-        raise FileNotFoundError(
-            f'Checkpoint file not found: {args.checkpoint}')
+    if args.out and osp.exists(args.out) and not args.overwrite:
+        raise SystemExit(f'{args.out} exists: give another --out or add '
+                         '--overwrite to replace it.')
+    try:
+        check_checkpoint_complete(args.checkpoint,
+                                  flag='tools/test.py CONFIG')
+    except (FileNotFoundError, RuntimeError) as err:
+        raise SystemExit(str(err)) from None
+    check_test_data(cfg)
     cfg.load_from = args.checkpoint
 
+    setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
 
     print_colored_log(f'Working directory: {cfg.work_dir}')

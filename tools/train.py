@@ -9,11 +9,13 @@ import logging
 import os
 import os.path as osp
 
+import torch
 from mmagic.utils import print_colored_log
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 import mmstylekd  # noqa: F401  (registers mmstylekd's components)
+from mmstylekd.engine import check_checkpoint_complete, setup_cpu_distributed
 
 
 def parse_args():
@@ -32,6 +34,11 @@ def parse_args():
         action='store_true',
         default=False,
         help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='train without validation (needed when the validation data '
+        'is not there)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -60,48 +67,78 @@ def parse_args():
 
 
 def enable_amp(cfg: Config) -> None:
-    """Switch every ``OptimWrapper`` of the config to ``AmpOptimWrapper``."""
+    """Mixed precision for every optimiser wrapper, or a clear stop.
+
+    MMagic's GAN configs hold one wrapper per network (``generator``,
+    ``discriminator``); each becomes an ``AmpOptimWrapper`` (dynamic loss
+    scale), whose ``optim_context`` runs the network's step under autocast.
+    mmengine's ``AmpOptimWrapper`` needs a GPU.
+    """
+    if not torch.cuda.is_available():
+        raise SystemExit(
+            '--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper runs on '
+            'GPUs only) and none is available: train without --amp.')
     wrappers = cfg.optim_wrapper
-    if wrappers.get('constructor', 'DefaultOptimWrapperConstructor') == \
-            'DefaultOptimWrapperConstructor':
-        wrappers = {'': wrappers}
-    for wrapper in wrappers.values():
-        if not (isinstance(wrapper, dict) and 'type' in wrapper):
+    if 'optimizer' in wrappers or 'type' in wrappers:
+        wrappers = {'': wrappers}  # a single wrapper
+    for name, wrapper in wrappers.items():
+        if name == 'constructor' or not isinstance(wrapper, dict):
             continue
-        if wrapper['type'] == 'AmpOptimWrapper':
-            print_colored_log(
-                'AMP training is already enabled in your config.',
-                level=logging.WARNING)
+        kind = wrapper.get('type', 'OptimWrapper')
+        if kind == 'AmpOptimWrapper':
+            print_colored_log(f'AMP is already enabled for {name or "the"} '
+                              'optimiser wrapper in your config.',
+                              level=logging.WARNING)
             continue
-        if wrapper['type'] != 'OptimWrapper':
-            raise ValueError('`--amp` is only supported when the optimizer '
-                             'wrapper type is OptimWrapper, but got '
-                             f'{wrapper["type"]}.')
+        if kind != 'OptimWrapper':
+            raise SystemExit(f'--amp only converts OptimWrapper, but the '
+                             f'{name or ""} wrapper is {kind}.')
         wrapper['type'] = 'AmpOptimWrapper'
         wrapper['loss_scale'] = 'dynamic'
+        print_colored_log(f'AMP: {name or "the"} optimiser wrapper runs '
+                          'its step under autocast with a dynamic loss '
+                          'scale.')
 
 
-def disable_validation_without_data(cfg: Config) -> None:
-    """Turn validation off, loudly, when its image folder does not exist.
+def check_validation_data(cfg: Config, no_validate: bool) -> None:
+    """Stop before training when validation would not find its images.
 
     MMagic builds the validation dataloader when training starts, so a run
-    whose config points validation at a folder that is not there (e.g. only
-    ``train_dataloader.dataset.data_root`` was overridden) would fail before
-    the first iteration.
+    whose validation folder is missing would fail only then (or, with a
+    silent fallback, train for days without FID). ``--no-validate`` is the
+    explicit opt-out.
     """
+    if no_validate:
+        print_colored_log('--no-validate: no validation (FID, PPL, ...) '
+                          'during this run.', level=logging.WARNING)
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+        return
     loader = cfg.get('val_dataloader')
     root = (loader or {}).get('dataset', {}).get('data_root')
     if loader is None or cfg.get('val_cfg') is None or root is None or \
             '://' in str(root) or osp.exists(root):
         return
-    print_colored_log(
-        f'Validation data not found at {root}: validation is DISABLED for '
-        'this run. Set val_dataloader.dataset.data_root (and '
-        'test_dataloader.dataset.data_root) to evaluate during training.',
-        level=logging.WARNING)
-    cfg.val_cfg = None
-    cfg.val_dataloader = None
-    cfg.val_evaluator = None
+    raise SystemExit(
+        f'Validation data not found at {root} '
+        '(val_dataloader.dataset.data_root): validation (FID and the '
+        'other metrics) needs it. Point it at your images with --cfg-options '
+        'val_dataloader.dataset.data_root=DIR, or train without validation '
+        'with --no-validate.')
+
+
+def check_checkpoint_to_load(cfg: Config) -> None:
+    """Name a missing or cut-off checkpoint before mmengine loads it."""
+    path, named_by = cfg.get('load_from'), None
+    if cfg.get('resume') and path is None:
+        path = find_latest_checkpoint(cfg.work_dir)
+        named_by = osp.join(cfg.work_dir, 'last_checkpoint')
+    if path is not None:
+        try:
+            check_checkpoint_complete(
+                path, named_by, '--resume' if cfg.get('resume') else
+                '--cfg-options load_from=')
+        except (FileNotFoundError, RuntimeError) as err:
+            raise SystemExit(str(err)) from None
 
 
 def main():
@@ -133,7 +170,9 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
-    disable_validation_without_data(cfg)
+    check_validation_data(cfg, args.no_validate)
+    check_checkpoint_to_load(cfg)
+    setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
 
     print_colored_log(f'Working directory: {cfg.work_dir}')

@@ -6,14 +6,14 @@ L1 3, LPIPS (VGG) 3, latent-direction (KL) 30; directions "split", 5 per
 block from the first 5 blocks after 4x4 (8..128 px), offset weight 5; batch
 4 per GPU on 4 GPUs (16 in all, as the paper), lr 0.002, 450k iterations.
 """
-# content-aware pruning (the paper's CAGAN start) keeping the teacher's
-# mapping network and kept synthesis weights. Two z (four images with
-# gradients) per backward pass, to bound memory on GPUs: StyleGAN3-T at
-# 256 px on CPU (mmcv's reference ops) ran out of 23 GB with two z; with
-# `model.student_init.criterion.batch_size=1` its 3-iteration CPU run peaked
-# at 18.5 GB.
+# CAGAN's content-aware pruning (400 samples, 10 per backward pass,
+# salt-and-pepper probability 0.05; no face-parsing mask is bundled, so the
+# whole image counts as content) keeping the teacher's mapping network and
+# kept synthesis weights. It runs once, at the first iteration of a fresh run,
+# on the training device (minutes on a GPU); or prune offline with
+# tools/prune.py --device cuda and pass model.student_ckpt.
 stylekd_student_init = dict(
-    criterion=dict(type='ContentAwareImportance', batch_size=2),
+    criterion=dict(type='ContentAwareImportance'),
     inherit_mapping=True,
     inherit_synthesis=True,
     freeze_mapping=False)
@@ -29,12 +29,14 @@ stylekd_distiller = dict(
         loss_latent_direction=dict(
             type='LatentDirectionLoss', loss_weight=30.0, mode='kl')),
     loss_forward_mappings=dict(
+        # as the official code: the output losses compare the unshifted
+        # images; the shifted half only feeds the latent-direction loss
         loss_l1=dict(
-            pred=dict(from_student=True, recorder='images'),
-            target=dict(from_student=False, recorder='images')),
+            pred=dict(from_student=True, output='images_orig'),
+            target=dict(from_student=False, output='images_orig')),
         loss_lpips=dict(
-            pred=dict(from_student=True, recorder='images'),
-            target=dict(from_student=False, recorder='images')),
+            pred=dict(from_student=True, output='images_orig'),
+            target=dict(from_student=False, output='images_orig')),
         loss_latent_direction=dict(
             student_feats=dict(from_student=True, recorder='feats'),
             teacher_feats=dict(from_student=False, recorder='feats'))))

@@ -74,4 +74,4 @@ custom_hooks = [
 ]
 
 randomness = dict(seed=2022, deterministic=False)
-env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
+env_cfg = dict(cudnn_benchmark=False)

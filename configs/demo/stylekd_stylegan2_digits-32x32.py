@@ -49,8 +49,8 @@ model = dict(
                 type='LatentDirectionLoss', loss_weight=30.0, mode='kl')),
         loss_forward_mappings=dict(
             loss_l1=dict(
-                pred=dict(from_student=True, recorder='images'),
-                target=dict(from_student=False, recorder='images')),
+                pred=dict(from_student=True, output='images_orig'),
+                target=dict(from_student=False, output='images_orig')),
             loss_latent_direction=dict(
                 student_feats=dict(from_student=True, recorder='feats'),
                 teacher_feats=dict(from_student=False, recorder='feats')))),

@@ -5,18 +5,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def _noise_for(generator: nn.Module, gen: torch.Generator):
-    """StyleGAN2 injected noise (one map per layer) or None (StyleGAN3)."""
-    if not hasattr(generator, 'num_injected_noises'):
-        return None
-    device = next(generator.parameters()).device
-    return [
-        torch.randn(
-            1, 1, *getattr(generator, f'injected_noise_{i}').shape[-2:],
-            generator=gen).to(device)
-        for i in range(generator.num_injected_noises)
-    ]
+from ..models.latent_inputs import injected_noise
 
 
 @torch.no_grad()
@@ -27,7 +16,8 @@ def generate_pairs(teacher: nn.Module,
                    batch_size: int = 16) -> Tuple[torch.Tensor, torch.Tensor]:
     """Images of teacher and student for the same seeded z and noise.
 
-    Both run in eval mode (no style mixing, no truncation).
+    Both run in eval mode (no style mixing, no truncation), with the same
+    per-sample injected noise.
 
     Returns:
         tuple[Tensor, Tensor]: (N, C, H, W) each, on CPU, in the generators'
@@ -43,8 +33,9 @@ def generate_pairs(teacher: nn.Module,
     for start in range(0, num_samples, batch_size):
         n = min(batch_size, num_samples - start)
         z = torch.randn(n, teacher.noise_size, generator=gen)
-        noise = _noise_for(teacher, gen)
-        kwargs_t = {} if noise is None else dict(injected_noise=noise)
+        noise = injected_noise(teacher, n, gen, device=torch.device('cpu'))
+        kwargs_t = {} if noise is None else dict(
+            injected_noise=[x.to(device_t) for x in noise])
         kwargs_s = {} if noise is None else dict(
             injected_noise=[x.to(device_s) for x in noise])
         outs_t.append(teacher(z.to(device_t), **kwargs_t).cpu())

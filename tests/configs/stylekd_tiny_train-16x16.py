@@ -35,14 +35,14 @@ model = dict(
             loss_relation=dict(type='LatentDirectionLoss', loss_weight=30.0)),
         loss_forward_mappings=dict(
             loss_l1=dict(
-                pred=dict(from_student=True, recorder='images'),
-                target=dict(from_student=False, recorder='images')),
+                pred=dict(from_student=True, output='images_orig'),
+                target=dict(from_student=False, output='images_orig')),
             loss_rgb_l1=dict(
                 student_rgbs=dict(from_student=True, recorder='rgbs'),
                 teacher_rgbs=dict(from_student=False, recorder='rgbs')),
             loss_w_mse=dict(
-                pred=dict(from_student=True, recorder='w'),
-                target=dict(from_student=False, recorder='w')),
+                pred=dict(from_student=True, output='w'),
+                target=dict(from_student=False, output='w')),
             loss_relation=dict(
                 student_feats=dict(from_student=True, recorder='feats'),
                 teacher_feats=dict(from_student=False, recorder='feats')))),
@@ -78,5 +78,4 @@ default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=10, save_best=None, max_keep_ckpts=5))
 custom_hooks = [dict(type='RandomStateHook')]
-env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

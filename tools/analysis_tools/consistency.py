@@ -9,6 +9,7 @@ load, else reported as null with the reason).
 """
 import argparse
 import json
+import os.path as osp
 
 import numpy as np
 from mmengine.config import Config, DictAction
@@ -32,6 +33,8 @@ def parse_args():
     parser.add_argument('--lpips-net', default='vgg')
     parser.add_argument('--save-npz', help='write teacher/student uint8 '
                         'images (N x H x W x C, RGB) to this .npz')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace the --save-npz file when it exists')
     parser.add_argument('--digit-agreement', action='store_true',
                         help='digits demo: how often a classifier fitted on '
                         'scikit-learn\'s digits gives teacher and student '
@@ -43,6 +46,9 @@ def parse_args():
 
 def main():
     args = parse_args()
+    if args.save_npz and osp.exists(args.save_npz) and not args.overwrite:
+        raise SystemExit(f'{args.save_npz} exists: give another --save-npz '
+                         'or add --overwrite to replace it.')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

@@ -10,5 +10,5 @@ model = dict(
         distill_losses=dict(loss_l1=dict(type='L1Loss', loss_weight=3.0)),
         loss_forward_mappings=dict(
             loss_l1=dict(
-                pred=dict(from_student=True, recorder='images'),
-                target=dict(from_student=False, recorder='images')))))
+                pred=dict(from_student=True, output='images_orig'),
+                target=dict(from_student=False, output='images_orig')))))

@@ -4,6 +4,7 @@ from typing import Optional
 import numpy as np
 import torch
 from mmagic.registry import HOOKS
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torchvision.utils import make_grid
@@ -38,7 +39,7 @@ class TeacherStudentSampleHook(Hook):
     teacher's and the EMA student's images for the same fixed z and noise.
 
     Grids go to the visualizer (``vis_data/vis_image/{name}_{iter}.png``
-    with MMagic's default ``VisBackend``).
+    with MMagic's default ``VisBackend``); only rank 0 draws them.
 
     Args:
         interval (int): iterations between grids.
@@ -64,7 +65,7 @@ class TeacherStudentSampleHook(Hook):
     def _write(self, runner, step: int) -> Optional[np.ndarray]:
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
-        if not hasattr(model, 'teacher'):
+        if not hasattr(model, 'teacher') or not is_main_process():
             return None
         student = model.generator_ema.module if model.with_ema_gen \
             else model.generator

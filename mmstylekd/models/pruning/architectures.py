@@ -50,6 +50,25 @@ class PrunableArchitecture:
         """View ``tensor`` (``out_param`` or its gradient) as (C_out, -1)."""
         raise NotImplementedError
 
+    def in_param(self, module: nn.Module) -> nn.Parameter:
+        """The parameter that holds the layer's input-channel weights."""
+        raise NotImplementedError
+
+    def in_columns(self, module: nn.Module,
+                   tensor: torch.Tensor) -> torch.Tensor:
+        """View ``tensor`` (``in_param`` or its gradient) as (C_in, -1)."""
+        raise NotImplementedError
+
+    def is_to_rgb(self, module: nn.Module) -> bool:
+        """Whether the layer turns features into the image."""
+        raise NotImplementedError
+
+    def main_consumer(self, consumers: List[nn.Module]) -> nn.Module:
+        """The next layer of the main path among a root's consumers: the
+        next convolution, or the to-RGB layer after the last one."""
+        convs = [c for c in consumers if not self.is_to_rgb(c)]
+        return (convs or consumers)[0]
+
     def out_weight(self, module: nn.Module) -> torch.Tensor:
         """Weights of each output channel, shape (C_out, -1)."""
         return self.out_rows(module, self.out_param(module))
@@ -97,6 +116,15 @@ class StyleGAN2Architecture(PrunableArchitecture):
     def out_rows(self, module, tensor):
         return tensor[0].flatten(1)
 
+    def in_param(self, module):
+        return module.conv.weight_orig  # (1, C_out, C_in, k, k)
+
+    def in_columns(self, module, tensor):
+        return tensor[0].transpose(0, 1).flatten(1)
+
+    def is_to_rgb(self, module):
+        return isinstance(module, ModulatedToRGB)
+
     def styles(self, module, w):
         if not isinstance(module, (ModulatedStyleConv, ModulatedToRGB)):
             return None
@@ -132,6 +160,15 @@ class StyleGAN3Architecture(PrunableArchitecture):
 
     def out_rows(self, module, tensor):
         return tensor.flatten(1)
+
+    def in_param(self, module):
+        return module.weight  # (C_out, C_in, k, k)
+
+    def in_columns(self, module, tensor):
+        return tensor.transpose(0, 1).flatten(1)
+
+    def is_to_rgb(self, module):
+        return module.is_torgb
 
     def styles(self, module, w):
         if not isinstance(module, SynthesisLayer):

@@ -14,8 +14,10 @@ import torch
 import torch.nn as nn
 import torch_pruning as tp
 from mmagic.registry import TASK_UTILS
+from mmengine.dist import is_main_process
 from mmengine.utils import ProgressBar
 
+from ..latent_inputs import injected_noise, w_from_z
 from .architectures import PrunableArchitecture
 
 
@@ -69,9 +71,7 @@ class ChannelImportance(tp.importance.Importance):
         device = next(generator.parameters()).device
         z = torch.randn(num, generator.noise_size, generator=gen).to(device)
         with torch.no_grad():
-            if hasattr(generator, 'synthesis'):  # StyleGAN3
-                return generator.style_mapping(z)[:, 0]
-            return generator.style_mapping(z)
+            return w_from_z(generator, z)
 
 
 @TASK_UTILS.register_module()
@@ -141,83 +141,104 @@ def _resolve_mask_fn(mask_fn: Union[None, str, MaskFn]) -> Optional[MaskFn]:
 
 @TASK_UTILS.register_module()
 class ContentAwareImportance(ChannelImportance):
-    """Gradient sensitivity of the teacher's output to each channel.
+    """CAGAN's content-aware channel importance (Liu et al., CVPR 2021).
 
-    In the spirit of CAGAN (Liu et al., CVPR 2021): for seeded z and a small
-    latent perturbation z' = z + sigma * n, the content loss
-    ``L = mean(m * (G(z) - G(z'))^2)`` (same injected noise; ``m`` from the
-    optional mask function, e.g. a face-parsing mask, else 1) is
-    back-propagated, and ``score[c]`` accumulates the L1 norm of dL/dW of
-    output channel c over ``num_samples`` samples.
+    As the official CAGAN code (``Util/content_aware_pruning.py``) does: for
+    each batch of seeded z, the generator's image G(z) (per-sample injected
+    noise) is copied and, inside the content mask, each pixel is replaced
+    with probability ``noise_prob`` by salt-and-pepper noise (-1 or +1, all
+    colour channels); the L1 distance between the noisy copy and G(z),
+    ``sum |noisy - G(z)|`` (only the replaced pixels count), is
+    back-propagated. A channel's score is the mean ``|dL/dW|`` of the
+    weights that read it in the next convolution of the main path (mean
+    over output channels and kernel), summed over batches.
+
+    Differences from CAGAN: CAGAN's mask is a BiSeNet face parsing
+    (everything but background and clothes), which is not bundled here:
+    pass it as ``mask_fn``; without one the whole image is the content.
+    CAGAN scores the output of the last convolution through the last to-RGB
+    layer and every other channel through the convolution that follows it;
+    so do we, also for StyleGAN3 (its next synthesis layer).
 
     Args:
-        num_samples (int): number of z.
-        batch_size (int): z per backward pass.
-        sigma (float): latent perturbation scale.
+        num_samples (int): number of z (CAGAN: 400).
+        batch_size (int): z per backward pass (CAGAN: 10).
+        noise_prob (float): probability that a content pixel is replaced
+            (CAGAN: 0.05).
         mask_fn (callable | str, optional): images (N, C, H, W) in the
-            generator's range -> mask broadcastable to them.
-        seed (int): seed of z and n.
+            generator's range -> content mask broadcastable to (N, 1, H, W)
+            (true or > 0.5 inside the content).
+        seed (int): seed of z, the injected noise and the salt and pepper.
     """
 
     def __init__(self,
-                 num_samples: int = 64,
-                 batch_size: int = 8,
-                 sigma: float = 0.5,
+                 num_samples: int = 400,
+                 batch_size: int = 10,
+                 noise_prob: float = 0.05,
                  mask_fn: Union[None, str, MaskFn] = None,
                  seed: int = 0):
         super().__init__(seed)
+        if not 0 < noise_prob <= 1:
+            raise ValueError(f'noise_prob must be in (0, 1], got '
+                             f'{noise_prob}.')
         self.num_samples = num_samples
         self.batch_size = batch_size
-        self.sigma = sigma
+        self.noise_prob = noise_prob
         self.mask_fn = _resolve_mask_fn(mask_fn)
 
     def compute(self, generator, arch, roots):
-        gen = torch.Generator().manual_seed(self.seed)
+        rng = torch.Generator().manual_seed(self.seed)
         device = next(generator.parameters()).device
-        params = {m: arch.out_param(m) for _, m in roots}
-        scores = {
-            m: torch.zeros(arch.out_weight(m).shape[0])
-            for _, m in roots
-        }
+        readers = {root: arch.main_consumer(self._consumers[root])
+                   for _, root in roots}
+        params = {root: arch.in_param(reader)
+                  for root, reader in readers.items()}
+        scores = {root: torch.zeros(p.shape[0]) for root, p in
+                  ((r, arch.in_columns(readers[r], params[r]))
+                   for r in params)}
         was_training = generator.training
         generator.eval()
         # a frozen teacher copy still has to give gradients here
         flags = [(p, p.requires_grad) for p in params.values()]
         for param, _ in flags:
             param.requires_grad_(True)
-        done = 0
-        bar = ProgressBar(self.num_samples)
-        while done < self.num_samples:
-            n = min(self.batch_size, self.num_samples - done)
-            z = torch.randn(n, generator.noise_size, generator=gen)
-            z2 = z + self.sigma * torch.randn(z.shape, generator=gen)
-            z, z2 = z.to(device), z2.to(device)
+        bar = ProgressBar(self.num_samples) if is_main_process() else None
+        for start in range(0, self.num_samples, self.batch_size):
+            n = min(self.batch_size, self.num_samples - start)
+            z = torch.randn(n, generator.noise_size, generator=rng)
             with torch.enable_grad():
-                img, img2 = self._generate_pair(generator, z, z2, gen)
-            mask = self.mask_fn(img.detach()) if self.mask_fn else 1.0
-            loss = (mask * (img - img2)**2).mean()
-            with torch.enable_grad():
+                images = self._generate(generator, z.to(device), rng)
+                noisy = self._salt_and_pepper(images.detach(), rng)
+                loss = (noisy - images).abs().sum()
                 grads = torch.autograd.grad(loss, list(params.values()))
-            for module, grad in zip(params, grads):
-                rows = arch.out_rows(module, grad.detach().abs())
-                scores[module] += rows.sum(1).cpu()
-            done += n
-            for _ in range(n):
-                bar.update()
+            for root, grad in zip(params, grads):
+                columns = arch.in_columns(readers[root], grad.abs())
+                scores[root] += columns.mean(1).cpu()
+            if bar is not None:
+                for _ in range(n):
+                    bar.update()
         generator.train(was_training)
         for param, flag in flags:
             param.requires_grad_(flag)
         return scores
 
+    def _salt_and_pepper(self, images: torch.Tensor,
+                         rng: torch.Generator) -> torch.Tensor:
+        """Copy of ``images`` (N, C, H, W) with content pixels replaced."""
+        n, _, h, w = images.shape
+        replace = torch.rand(n, 1, h, w, generator=rng) < self.noise_prob
+        salt = torch.randint(0, 2, (n, 1, h, w), generator=rng) * 2. - 1
+        replace, salt = replace.to(images.device), salt.to(images)
+        if self.mask_fn is not None:
+            mask = self.mask_fn(images)
+            replace = replace & (mask > 0.5 if mask.is_floating_point()
+                                 else mask.bool())
+        return torch.where(replace, salt, images)
+
     @staticmethod
-    def _generate_pair(generator, z, z2, gen):
-        """Two images for z and z' with the same injected noise."""
-        if hasattr(generator, 'synthesis'):  # StyleGAN3 has no injected noise
-            return generator(z), generator(z2)
-        noise = [
-            torch.randn(1, 1, *b.shape[-2:], generator=gen).to(b.device)
-            for b in (getattr(generator, f'injected_noise_{i}')
-                      for i in range(generator.num_injected_noises))
-        ]
-        kwargs = dict(injected_noise=noise, return_noise=False)
-        return generator([z], **kwargs), generator([z2], **kwargs)
+    def _generate(generator, z, rng):
+        """G(z) with per-sample injected noise drawn from ``rng``."""
+        noise = injected_noise(generator, z.shape[0], rng)
+        if noise is None:  # StyleGAN3
+            return generator(z)
+        return generator([z], injected_noise=noise, return_noise=False)

@@ -1,7 +1,8 @@
 """Initialise a student generator from its teacher (the paper's piece 1)."""
 import logging
-from typing import Optional
+from typing import Optional, Union
 
+import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
@@ -21,24 +22,29 @@ def init_student_from_teacher(student: nn.Module,
                               criterion: Optional[dict] = None,
                               inherit_mapping: bool = True,
                               inherit_synthesis: bool = True,
-                              freeze_mapping: bool = False,
                               fit_mapping: Optional[dict] = None,
-                              seed: int = 0) -> dict:
+                              seed: int = 0,
+                              device: Union[None, str,
+                                            torch.device] = None) -> dict:
     """Copy the teacher's weights into a student built from config.
 
     Synthesis: the teacher is pruned (torch-pruning, ``criterion``) to the
     student's widths and the kept channels' weights are copied; with
     ``inherit_synthesis=False`` the student keeps its random init (ablation).
     Mapping network: copied unchanged (StyleGAN3: with its ``w_avg``), or left
-    re-initialised (ablation); ``freeze_mapping`` stops its gradients.
-    A student whose mapping network differs from the teacher's (fewer
-    layers) is fitted to it instead: ``fit_mapping=dict(iters=..., lr=...)``
-    (:func:`fit_mapping_network`).
+    re-initialised (ablation). A student whose mapping network differs from
+    the teacher's (fewer layers) is fitted to it instead:
+    ``fit_mapping=dict(iters=..., lr=...)`` (:func:`fit_mapping_network`).
+    Freezing the mapping network is the training model's business
+    (``student_init.freeze_mapping`` of the StyleKD models).
 
     Args:
         student: a ``StyleGAN2StudentGenerator``/``StyleGAN3StudentGenerator``.
         teacher: the teacher generator (not modified).
         criterion: importance config, default ``WeightL1Importance``.
+        seed: seed of the criterion's and the tracing's random draws.
+        device: where the teacher copy is scored and pruned (default: the
+            teacher's device; a GPU makes content-aware criteria fast).
 
     Returns:
         dict: ``kept`` (teacher channel indices per layer), ``criterion``,
@@ -52,8 +58,10 @@ def init_student_from_teacher(student: nn.Module,
         criterion=criterion or dict(type='WeightL1Importance'),
         kept=None)
     if inherit_synthesis:
+        if device is None:
+            device = next(teacher.parameters()).device
         result = prune_generator(
-            copy_generator(teacher).cpu(),
+            copy_generator(teacher).to(device),
             channels=report['channels'],
             criterion=report['criterion'],
             seed=seed)
@@ -92,13 +100,11 @@ def init_student_from_teacher(student: nn.Module,
                 'teacher instead (student_init.fit_mapping=dict(iters=...)) '
                 'or set inherit_mapping=False.')
         student.style_mapping.load_state_dict(teacher_mapping)
-    if freeze_mapping:
-        student.style_mapping.requires_grad_(False)
+    mapping = 'fitted' if fit_mapping is not None else \
+        'inherited' if inherit_mapping else 're-initialised'
     print_log(
         f'Student initialised from teacher: widths {report["channels"]}, '
-        f'criterion {report["criterion"]["type"]}, mapping '
-        f'{"inherited" if inherit_mapping else "re-initialised"}'
-        f'{" (frozen)" if freeze_mapping else ""}.',
+        f'criterion {report["criterion"]["type"]}, mapping {mapping}.',
         logger='current',
         level=logging.INFO)
     return report

@@ -4,13 +4,10 @@ from typing import Dict
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import is_main_process
 from mmengine.utils import ProgressBar
 
-
-def _w(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    """w (N, style_channels) of a StyleGAN2/StyleGAN3 generator."""
-    w = generator.style_mapping(z)
-    return w[:, 0] if w.dim() == 3 else w
+from ..latent_inputs import w_from_z
 
 
 def fit_mapping_network(student: nn.Module,
@@ -39,25 +36,30 @@ def fit_mapping_network(student: nn.Module,
     device = next(student.parameters()).device
     held_out = torch.randn(256, teacher.noise_size, generator=gen).to(device)
     with torch.no_grad():
-        target_held_out = _w(teacher, held_out)
-        before = F.l1_loss(_w(student, held_out), target_held_out).item()
+        target_held_out = w_from_z(teacher, held_out)
+        before = F.l1_loss(w_from_z(student, held_out), target_held_out).item()
     mapping = student.style_mapping
-    params = [p for p in mapping.parameters() if p.requires_grad]
+    params = list(mapping.parameters())
+    frozen = [p for p in params if not p.requires_grad]
+    for param in frozen:  # a frozen mapping network is fitted first
+        param.requires_grad_(True)
     optimizer = torch.optim.Adam(params, lr=lr)
-    bar = ProgressBar(iters) if progress else None
+    bar = ProgressBar(iters) if progress and is_main_process() else None
     for _ in range(iters):
         z = torch.randn(batch_size, teacher.noise_size, generator=gen)
         z = z.to(device)
         with torch.no_grad():
-            target = _w(teacher, z)
-        loss = F.l1_loss(_w(student, z), target)
+            target = w_from_z(teacher, z)
+        loss = F.l1_loss(w_from_z(student, z), target)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         if bar is not None:
             bar.update()
+    for param in frozen:
+        param.requires_grad_(False)
     if hasattr(mapping, 'w_avg') and hasattr(teacher.style_mapping, 'w_avg'):
         mapping.w_avg.copy_(teacher.style_mapping.w_avg)
     with torch.no_grad():
-        after = F.l1_loss(_w(student, held_out), target_held_out).item()
+        after = F.l1_loss(w_from_z(student, held_out), target_held_out).item()
     return dict(l1_before=before, l1_after=after)
