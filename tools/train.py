@@ -9,7 +9,6 @@ import logging
 import os
 import os.path as osp
 
-import torch
 from mmagic.utils import print_colored_log
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner, find_latest_checkpoint
@@ -33,7 +32,8 @@ def parse_args():
         '--amp',
         action='store_true',
         default=False,
-        help='enable automatic-mixed-precision training')
+        help='mixed precision: not supported by these models (the tool '
+        'stops and says why)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -66,38 +66,24 @@ def parse_args():
     return args
 
 
-def enable_amp(cfg: Config) -> None:
-    """Mixed precision for every optimiser wrapper, or a clear stop.
+def refuse_amp() -> None:
+    """``--amp`` cannot run these models; say why instead of doing nothing.
 
-    MMagic's GAN configs hold one wrapper per network (``generator``,
-    ``discriminator``); each becomes an ``AmpOptimWrapper`` (dynamic loss
-    scale), whose ``optim_context`` runs the network's step under autocast.
-    mmengine's ``AmpOptimWrapper`` needs a GPU.
+    mmengine's ``AmpOptimWrapper`` autocasts only inside ``optim_context``,
+    which MMagic 1.2.0's ``StyleGAN2.train_step`` never enters: MMagic runs
+    half precision only in blocks built with ``fp16_enabled`` /
+    ``num_fp16_scales``. Those blocks cast the FIR filter to the feature
+    dtype, which mmcv 2.1.0's ``upfirdn2d`` refuses (its filter must be
+    float32: an AssertionError on the CPU, "f must be float32" on CUDA). So
+    the flag would at best scale the loss of an fp32 run.
     """
-    if not torch.cuda.is_available():
-        raise SystemExit(
-            '--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper runs on '
-            'GPUs only) and none is available: train without --amp.')
-    wrappers = cfg.optim_wrapper
-    if 'optimizer' in wrappers or 'type' in wrappers:
-        wrappers = {'': wrappers}  # a single wrapper
-    for name, wrapper in wrappers.items():
-        if name == 'constructor' or not isinstance(wrapper, dict):
-            continue
-        kind = wrapper.get('type', 'OptimWrapper')
-        if kind == 'AmpOptimWrapper':
-            print_colored_log(f'AMP is already enabled for {name or "the"} '
-                              'optimiser wrapper in your config.',
-                              level=logging.WARNING)
-            continue
-        if kind != 'OptimWrapper':
-            raise SystemExit(f'--amp only converts OptimWrapper, but the '
-                             f'{name or ""} wrapper is {kind}.')
-        wrapper['type'] = 'AmpOptimWrapper'
-        wrapper['loss_scale'] = 'dynamic'
-        print_colored_log(f'AMP: {name or "the"} optimiser wrapper runs '
-                          'its step under autocast with a dynamic loss '
-                          'scale.')
+    raise SystemExit(
+        '--amp is not supported: MMagic 1.2.0 runs StyleGAN2 in half '
+        'precision only in blocks with fp16_enabled, and those blocks fail '
+        'in mmcv 2.1.0\'s upfirdn2d (its filter must be float32), so an '
+        'AmpOptimWrapper would only scale the loss of an fp32 run. Train '
+        'without --amp; for fast fp16/bf16 inference export the student '
+        '(tools/deployment/export.py).')
 
 
 def check_validation_data(cfg: Config, no_validate: bool) -> None:
@@ -157,7 +143,7 @@ def main():
                                 osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
-        enable_amp(cfg)
+        refuse_amp()
 
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', dict(base_batch_size=16))

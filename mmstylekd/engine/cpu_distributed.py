@@ -1,5 +1,6 @@
 """Run mmengine's ``--launcher pytorch`` jobs on machines without a GPU."""
 import logging
+import os
 
 import torch
 import torch.distributed as torch_dist
@@ -23,7 +24,8 @@ def setup_cpu_distributed(cfg: Config) -> None:
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
         return
     dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-    if dist_cfg.get('backend', 'nccl') != 'gloo':
+    if dist_cfg.get('backend', 'nccl') != 'gloo' and \
+            os.environ.get('RANK', '0') == '0':
         print_log(
             f'No GPU: the processes communicate through gloo instead of '
             f'{dist_cfg.get("backend", "nccl")}.',
