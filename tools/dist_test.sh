@@ -1,32 +1,8 @@
 #!/usr/bin/env bash
 # Usage: bash tools/dist_test.sh CONFIG CHECKPOINT NPROC [test.py args...]
-# Starts NPROC test processes on this machine: one per GPU, or, on a machine
-# without a GPU, CPU processes that communicate through gloo.
-# Runs the project's environment (.venv, made by tools/setup_env.sh) unless
-# PYTHON names another interpreter.
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# NPROC test processes: one per GPU, or CPU processes (gloo) without one.
 if [ $# -lt 3 ]; then
   echo "Usage: bash tools/dist_test.sh CONFIG CHECKPOINT NPROC [test.py args...]" >&2
   exit 2
 fi
-CONFIG=$1
-CHECKPOINT=$2
-NPROC=$3
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-if [ ! -x "$PYTHON" ]; then
-  echo "No Python at $PYTHON: run 'bash tools/setup_env.sh' first (or set PYTHON)." >&2
-  exit 2
-fi
-
-PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="${NNODES:-1}" \
-    --node_rank="${NODE_RANK:-0}" \
-    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
-    --nproc_per_node="$NPROC" \
-    --master_port="${PORT:-29500}" \
-    "$ROOT/tools/test.py" \
-    "$CONFIG" \
-    "$CHECKPOINT" \
-    --launcher pytorch "${@:4}"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/dist_launch.sh" test.py "$3" "$1" "$2" "${@:4}"

@@ -1,30 +1,8 @@
 #!/usr/bin/env bash
 # Usage: bash tools/dist_train.sh CONFIG NPROC [train.py args...]
-# Starts NPROC training processes on this machine: one per GPU, or, on a
-# machine without a GPU, CPU processes that communicate through gloo.
-# Runs the project's environment (.venv, made by tools/setup_env.sh) unless
-# PYTHON names another interpreter.
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# NPROC training processes: one per GPU, or CPU processes (gloo) without one.
 if [ $# -lt 2 ]; then
   echo "Usage: bash tools/dist_train.sh CONFIG NPROC [train.py args...]" >&2
   exit 2
 fi
-CONFIG=$1
-NPROC=$2
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-if [ ! -x "$PYTHON" ]; then
-  echo "No Python at $PYTHON: run 'bash tools/setup_env.sh' first (or set PYTHON)." >&2
-  exit 2
-fi
-
-PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="${NNODES:-1}" \
-    --node_rank="${NODE_RANK:-0}" \
-    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
-    --nproc_per_node="$NPROC" \
-    --master_port="${PORT:-29500}" \
-    "$ROOT/tools/train.py" \
-    "$CONFIG" \
-    --launcher pytorch "${@:3}"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/dist_launch.sh" train.py "$2" "$1" "${@:3}"

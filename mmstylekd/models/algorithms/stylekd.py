@@ -8,6 +8,7 @@ Only the generator step is overridden.
 """
 import math
 import random
+import types
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
@@ -30,6 +31,17 @@ from .fresh_start_init import FreshStartInitialisation
 
 def _unwrap(module: nn.Module) -> nn.Module:
     return module.module if is_model_wrapper(module) else module
+
+
+def _keep_in_eval_mode(module: nn.Module) -> None:
+    """The frozen teacher never trains: no style mixing, no EMA updates.
+
+    Making its ``train`` a no-op (rather than calling ``eval()`` after every
+    ``model.train()``) also keeps MMagic's generators from logging a style-mode
+    switch at every iteration.
+    """
+    module.eval()
+    module.train = types.MethodType(lambda self, mode=True: self, module)
 
 
 def _freeze(mapping: nn.Module) -> None:
@@ -112,6 +124,7 @@ class StyleKDMixin:
         super().__init__(generator, discriminator, **kwargs)
         self.use_gan_loss = use_gan_loss and self.discriminator is not None
         self.teacher = build_teacher(teacher, teacher_ckpt)
+        _keep_in_eval_mode(self.teacher)
         if (student_init or {}).get('freeze_mapping', False):
             # before any DDP wrapper is built: it must know what trains
             _freeze(self.generator.style_mapping)
@@ -145,11 +158,6 @@ class StyleKDMixin:
             f'distiller.distill_losses.{name}'
             for name in self.distiller.frozen_loss_names()
         ])
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.teacher.eval()  # frozen: never train-mode, never EMA updates
-        return self
 
     # ------------------------------------------------------------- sampling
     def sample_latent_offsets(self, num: int) -> torch.Tensor:
