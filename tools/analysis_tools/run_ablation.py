@@ -1,38 +1,78 @@
-"""Run the demo ablation and print one table.
+"""Run the demo ablation over several seeds and print one table.
 
-    python tools/analysis_tools/run_ablation.py [--iters N] [--num-samples N]
+    python tools/analysis_tools/run_ablation.py [--iters N] \
+        [--seeds 2022 2023 2024] [--only a c f] [--reuse] [--json]
 
-Trains each config of ``configs/demo/ablation`` with the same budget, seeds
-and evaluation (``tools/train.py``; the runs' final validation gives SWD and
-the teacher-student figures), then measures every last checkpoint with
-``consistency.py`` on the same z. Prints a markdown table; ``--json`` adds
-the figures as one JSON line.
+Trains each row's config of ``configs/demo/ablation`` once per seed
+(``tools/train.py --cfg-options randomness.seed=S``) with the same budget,
+then measures every last checkpoint the same way: ``consistency.py`` (L1 and
+PSNR to the teacher, same digit, student digit confidence; same z for all
+rows), the run's final validation (SWD to the data) and ``inversion.py``
+(GAN-inversion PSNR of the student on real digits, fixed images and seed).
+Prints mean +- standard deviation over the seeds per column and which
+differences from row (c), the demo, exceed their spread.
 """
 import argparse
 import glob
 import json
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = [
-    ('(a) baseline: re-init mapping, L1', 'ablation_a_baseline.py'),
-    ('(b) + mapping inheritance', 'ablation_b_mapping.py'),
-    ('(c) + latent-direction loss', 'ablation_c_latent_direction.py'),
-    ('(d) (c) with random directions', 'ablation_d_random_direction.py'),
+ROWS = [
+    ('a', '(a) baseline: re-init mapping, L1', 'ablation_a_baseline.py'),
+    ('b', '(b) + mapping inheritance', 'ablation_b_mapping.py'),
+    ('c', '(c) + latent-direction loss (demo)',
+     'ablation_c_latent_direction.py'),
+    ('d', '(d) (c) with random directions', 'ablation_d_random_direction.py'),
+    ('e', '(e) (c) with content-aware pruning',
+     'ablation_e_content_aware.py'),
+    ('f', '(f) (c) with diversity-aware pruning',
+     'ablation_f_diversity_aware.py'),
+    ('g', '(g) heterogeneous student, fitted 2-layer mapping',
+     'ablation_g_heterogeneous.py'),
 ]
+REFERENCE = 'c'
+# (key, header, format of the mean)
+COLUMNS = [
+    ('l1', 'L1 to teacher (lower)', '{:.4f}'),
+    ('psnr', 'PSNR to teacher dB (higher)', '{:.2f}'),
+    ('agreement', 'same digit as teacher (higher)', '{:.1%}'),
+    ('student_confidence', 'student digit confidence', '{:.2f}'),
+    ('swd', 'SWD to data (lower)', '{:.2f}'),
+    ('inversion_psnr', 'inversion PSNR dB (higher)', '{:.2f}'),
+    ('minutes', 'train min', '{:.1f}'),
+]
+# columns whose differences from the reference row are tested
+TESTED = [('agreement', 'same digit'), ('l1', 'L1')]
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--iters', type=int, default=1000)
-    parser.add_argument('--num-samples', type=int, default=256)
+    parser.add_argument('--seeds', type=int, nargs='+',
+                        default=[2022, 2023, 2024],
+                        help='training seeds (randomness.seed), one run '
+                        'per row and seed')
+    parser.add_argument('--num-samples', type=int, default=256,
+                        help='samples for the teacher-student figures')
+    parser.add_argument('--inversion-images', type=int, default=32,
+                        help='real digits inverted into each student')
+    parser.add_argument('--inversion-steps', type=int, default=100)
     parser.add_argument('--work-dir', default='work_dirs/ablation')
-    parser.add_argument('--only', nargs='*', help='config file names')
-    parser.add_argument('--json', action='store_true')
+    parser.add_argument('--only', nargs='+',
+                        help='rows to run: letters (a ... g) or config file '
+                        'names')
+    parser.add_argument('--reuse', action='store_true',
+                        help='reuse a run\'s result.json when it was made '
+                        'with the same --iters (resume an interrupted '
+                        'ablation)')
+    parser.add_argument('--json', action='store_true',
+                        help='print all figures as one JSON line at the end')
     return parser.parse_args()
 
 
@@ -45,6 +85,10 @@ def run(cmd):
     return proc.stdout
 
 
+def last_json(stdout):
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
 def last_val(work_dir):
     """The last validation record of a run (its scalars.json)."""
     logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
@@ -54,44 +98,128 @@ def last_val(work_dir):
     return vals[-1] if vals else {}
 
 
+def selected_rows(only):
+    if not only:
+        return ROWS
+    rows = [r for r in ROWS if r[0] in only or r[2] in only]
+    unknown = set(only) - {r[0] for r in rows} - {r[2] for r in rows}
+    if unknown:
+        raise SystemExit(f'error: unknown rows {sorted(unknown)}; rows are '
+                         f'{[r[0] for r in ROWS]} or their config names.')
+    return rows
+
+
+def train_and_measure(cfg, work, seed, args):
+    """Train one row with one seed and measure it (a dict of figures)."""
+    result_file = osp.join(ROOT, work, 'result.json')
+    if args.reuse and osp.isfile(result_file):
+        with open(result_file) as f:
+            result = json.load(f)
+        if result.get('iters') == args.iters:
+            print(f'reusing {result_file}', flush=True)
+            return result
+    start = time.time()
+    run([sys.executable, 'tools/train.py', cfg, '--work-dir', work,
+         '--cfg-options', f'train_cfg.max_iters={args.iters}',
+         f'train_cfg.val_interval={args.iters}', f'randomness.seed={seed}'])
+    minutes = (time.time() - start) / 60
+    with open(osp.join(ROOT, work, 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    fig = last_json(run([sys.executable,
+                         'tools/analysis_tools/consistency.py', cfg, ckpt,
+                         '--num-samples', str(args.num_samples),
+                         '--digit-agreement', '--json']))
+    inv = last_json(run([sys.executable, 'tools/analysis_tools/inversion.py',
+                         cfg, ckpt, '--digits', str(args.inversion_images),
+                         '--steps', str(args.inversion_steps), '--models',
+                         'student', '--no-lpips', '--batch-size',
+                         str(args.inversion_images), '--json']))
+    result = dict(seed=seed, iters=args.iters, checkpoint=ckpt,
+                  l1=fig['l1'], psnr=fig['psnr'],
+                  agreement=fig['agreement'],
+                  student_confidence=fig['student_confidence'],
+                  swd=last_val(osp.join(ROOT, work)).get('swd/avg'),
+                  inversion_psnr=inv['student_psnr'], minutes=minutes)
+    with open(result_file, 'w') as f:
+        json.dump(result, f)
+    return result
+
+
+def summarise(runs):
+    """{column: (mean, std)}; std is the sample standard deviation (0 with
+    one seed); None where a run lacks the figure."""
+    summary = {}
+    for key, _, _ in COLUMNS:
+        values = [r[key] for r in runs]
+        if any(v is None for v in values):
+            summary[key] = None
+            continue
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        summary[key] = (statistics.fmean(values), std)
+    return summary
+
+
+def cell(stat, fmt):
+    if stat is None:
+        return 'n/a'
+    mean, std = stat
+    if fmt.endswith('%}'):  # percentages: the spread in points
+        return f'{fmt.format(mean)} ± {100 * std:.1f}'
+    return f'{fmt.format(mean)} ± {fmt.format(std).rstrip("%")}'
+
+
+def beyond_spread(rows):
+    """Sentences on which rows differ from the reference by more than the
+    sum of their standard deviations, per tested column."""
+    ref = next((r for r in rows if r['key'] == REFERENCE), None)
+    if ref is None:
+        return [f'Row ({REFERENCE}) was not run: no comparison.']
+    lines = []
+    for key, name in TESTED:
+        r_mean, r_std = ref['summary'][key]
+        found = []
+        for row in rows:
+            if row is ref:
+                continue
+            mean, std = row['summary'][key]
+            diff = mean - r_mean
+            if abs(diff) > std + r_std:
+                shown = f'{100 * diff:+.1f} points' if key == 'agreement' \
+                    else f'{diff:+.4f}'
+                found.append(f'({row["key"]}) {shown}')
+        lines.append(f'{name}: ' + (', '.join(found) if found else 'none') +
+                     f' differ from ({REFERENCE}) by more than the sum of '
+                     'their standard deviations.')
+    return lines
+
+
 def main():
     args = parse_args()
     rows = []
-    for label, name in CONFIGS:
-        if args.only and name not in args.only:
-            continue
+    for key, label, name in selected_rows(args.only):
         cfg = osp.join('configs', 'demo', 'ablation', name)
-        work = osp.join(args.work_dir, osp.splitext(name)[0])
-        start = time.time()
-        run([sys.executable, 'tools/train.py', cfg, '--work-dir', work,
-             '--cfg-options', f'train_cfg.max_iters={args.iters}',
-             f'train_cfg.val_interval={args.iters}'])
-        minutes = (time.time() - start) / 60
-        with open(osp.join(ROOT, work, 'last_checkpoint')) as f:
-            ckpt = f.read().strip()
-        out = run([sys.executable, 'tools/analysis_tools/consistency.py',
-                   cfg, ckpt, '--num-samples', str(args.num_samples),
-                   '--digit-agreement', '--json'])
-        fig = json.loads(out.strip().splitlines()[-1])
-        val = last_val(osp.join(ROOT, work))
-        rows.append(dict(label=label, config=name, l1=fig['l1'],
-                         psnr=fig['psnr'], agreement=fig['agreement'],
-                         student_confidence=fig['student_confidence'],
-                         swd=val.get('swd/avg'), minutes=minutes))
+        runs = []
+        for seed in args.seeds:
+            work = osp.join(args.work_dir, osp.splitext(name)[0],
+                            f'seed_{seed}')
+            runs.append(train_and_measure(cfg, work, seed, args))
+        rows.append(dict(key=key, label=label, config=name, runs=runs,
+                         summary=summarise(runs)))
+
     print()
-    print('| run | L1 to teacher (lower) | PSNR to teacher dB (higher) | '
-          'same digit as teacher (higher) | student digit confidence | '
-          'SWD to data (lower) | train min |')
-    print('|---|---|---|---|---|---|---|')
-    for r in rows:
-        swd = 'n/a' if r['swd'] is None else f'{r["swd"]:.2f}'
-        print(f'| {r["label"]} | {r["l1"]:.4f} | {r["psnr"]:.2f} | '
-              f'{r["agreement"]:.1%} | {r["student_confidence"]:.2f} | '
-              f'{swd} | {r["minutes"]:.1f} |')
-    print(f'\n{args.iters} iterations each, batch 16, seed 2022; figures on '
-          f'{args.num_samples} samples (seed 0), EMA student.')
+    print('| run | ' + ' | '.join(h for _, h, _ in COLUMNS) + ' |')
+    print('|---|' + '---|' * len(COLUMNS))
+    for row in rows:
+        cells = [cell(row['summary'][k], f) for k, _, f in COLUMNS]
+        print(f'| {row["label"]} | ' + ' | '.join(cells) + ' |')
+    print(f'\nMean ± standard deviation over seeds {args.seeds} '
+          f'(randomness.seed); {args.iters} iterations each, batch 16; '
+          f'teacher figures on {args.num_samples} samples (seed 0), EMA '
+          f'student; inversion: the first {args.inversion_images} real '
+          f'digits, {args.inversion_steps} steps in w, plain MSE.')
+    print(' '.join(beyond_spread(rows)))
     if args.json:
-        print(json.dumps(rows))
+        print(json.dumps([{k: v for k, v in row.items()} for row in rows]))
 
 
 if __name__ == '__main__':
