@@ -1,0 +1,217 @@
+"""The MMagic/mmstylekd configs of a converted teacher, and their file.
+
+The generator configs say everything the weights cannot: resolution, widths,
+mapping layers and learning-rate multiplier, whether a ``w_avg`` buffer is
+kept, PixelNorm's epsilon; the noise buffers (``injected_noise_*``) are part
+of MMagic's StyleGAN2 generator and come with the weights. The written file
+defines four variables, named so that it can sit next to a StyleKD config in
+``_base_`` without clashing::
+
+    teacher_generator = dict(...)       # model.teacher
+    student_generator = dict(...)       # model.generator (pruned by ratio)
+    teacher_discriminator = dict(...)   # model.discriminator (if converted)
+    teacher_checkpoint = '...'          # model.teacher_ckpt
+
+Every architecture argument is written out (none left to defaults), so that
+``model = dict(teacher=_base_.teacher_generator, ...)`` merged onto another
+config's ``model`` replaces all of that config's architecture keys.
+"""
+import os.path as osp
+import pprint
+from typing import Dict, List, Optional
+
+from .mmagic_checkpoint import ConvertedTeacher, atomic_write, plain
+
+
+def stylegan2_generator_config(out_size: int,
+                               style_channels: int,
+                               noise_size: int,
+                               num_mlps: int,
+                               lr_mlp: float,
+                               channels: Dict[int, int],
+                               img_channels: int = 3,
+                               w_avg_beta: Optional[float] = None,
+                               norm_eps: float = 1e-8) -> dict:
+    """MMagic StyleGAN2 generator with explicit per-resolution widths.
+
+    ``StyleGAN2StudentGenerator`` is MMagic's ``StyleGAN2Generator`` (same
+    modules and ``state_dict`` keys) whose widths are given instead of taken
+    from MMagic's 512-channel table, so any width (also a pruned CAGAN/StyleKD
+    generator) fits.
+
+    Args:
+        out_size (int): resolution.
+        style_channels (int): width of w.
+        noise_size (int): width of z.
+        num_mlps (int): mapping layers.
+        lr_mlp (float): mapping learning-rate multiplier (equalised-lr gain).
+        channels (dict): width per resolution 4 .. out_size.
+        img_channels (int): output channels.
+        w_avg_beta (float, optional): when given, MMagic keeps a ``w_avg``
+            buffer (``update_mean_latent_with_ema``), which truncation uses.
+        norm_eps (float): PixelNorm epsilon of z (NVlabs and rosinality use
+            1e-8; MMagic's default is 1e-6).
+
+    Returns:
+        dict: the generator config.
+    """
+    cfg = dict(
+        type='StyleGAN2StudentGenerator',
+        out_size=int(out_size),
+        style_channels=int(style_channels),
+        noise_size=int(noise_size),
+        out_channels=int(img_channels),
+        num_mlps=int(num_mlps),
+        lr_mlp=float(lr_mlp),
+        channels={int(k): int(v)
+                  for k, v in sorted(channels.items())},
+        norm_eps=float(norm_eps),
+        bgr2rgb=False)
+    cfg['update_mean_latent_with_ema'] = w_avg_beta is not None
+    if w_avg_beta is not None:
+        cfg['w_avg_beta'] = float(w_avg_beta)
+    return cfg
+
+
+def stylegan2_notes(cfg: dict) -> List[str]:
+    """What a StyleGAN2 generator config cannot do under MMagic's model."""
+    if cfg['noise_size'] != cfg['style_channels']:
+        # mmagic/models/editors/stylegan2/stylegan2.py: noise_size =
+        # generator.style_channels
+        return [f'z has {cfg["noise_size"]} dimensions but w '
+                f'{cfg["style_channels"]}: the generator converts and '
+                'generates, but MMagic\'s StyleGAN2 model (and so StyleKD '
+                'training) samples z with style_channels dimensions.']
+    return []
+
+
+def stylegan3_generator_config(out_size: int, style_channels: int,
+                               noise_size: int, img_channels: int,
+                               synthesis: dict, mapping: dict) -> dict:
+    """MMagic ``StyleGAN3Generator`` config (MMagic's port of NVlabs').
+
+    Args:
+        synthesis (dict): ``SynthesisNetwork`` arguments (``channel_base``,
+            ``channel_max``, ``num_layers``, ... and layer arguments such as
+            ``conv_kernel``, ``use_radial_filters``).
+        mapping (dict): ``MappingNetwork`` arguments (``num_layers``,
+            ``lr_multiplier``, ``w_avg_beta``).
+    """
+    return dict(
+        type='StyleGAN3Generator',
+        out_size=int(out_size),
+        style_channels=int(style_channels),
+        noise_size=int(noise_size),
+        img_channels=int(img_channels),
+        rgb2bgr=False,
+        synthesis_cfg=dict(type='SynthesisNetwork', **synthesis),
+        mapping_cfg=dict(type='MappingNetwork', **mapping))
+
+
+def student_config(teacher_cfg: dict, ratio: float) -> dict:
+    """The student of ``teacher_cfg``: every width reduced by ``ratio``.
+
+    StyleGAN2: ``StyleGAN2StudentGenerator`` with ``ratio`` applied to the
+    teacher's explicit widths; StyleGAN3: ``StyleGAN3StudentGenerator`` on
+    the teacher's synthesis layout.
+    """
+    if teacher_cfg['type'] == 'StyleGAN3Generator':
+        return dict(teacher_cfg, type='StyleGAN3StudentGenerator',
+                    channels=None, ratio=float(ratio))
+    return dict(teacher_cfg, channels=None, ratio=float(ratio),
+                teacher_channels=dict(teacher_cfg['channels']))
+
+
+def discriminator_config(in_size: int,
+                         channels: Dict[int, int],
+                         img_channels: int = 3,
+                         mbstd_group_size: int = 4) -> dict:
+    """StyleGAN2 ResNet discriminator with explicit widths.
+
+    ``StyleGAN2NarrowDiscriminator`` builds MMagic's own StyleGAN2
+    discriminator layers (same keys as ``StyleGAN2Discriminator``) with the
+    given widths.
+    """
+    return dict(
+        type='StyleGAN2NarrowDiscriminator',
+        in_size=int(in_size),
+        channels={int(k): int(v)
+                  for k, v in sorted(channels.items())},
+        img_channels=int(img_channels),
+        mbstd_cfg=dict(group_size=int(mbstd_group_size), channel_groups=1))
+
+
+def _header(converted: ConvertedTeacher, checkpoint: str,
+            tool: str) -> List[str]:
+    carried = ', '.join(f'{k} ({v})' for k, v in converted.carried.items())
+    lines = [
+        f'"""Teacher converted by {tool}.', '',
+        f'Source: {osp.abspath(converted.source)} '
+        f'({converted.source_format})', f'Checkpoint: {checkpoint}',
+        f'Carried over: {carried or "generator weights only"}'
+    ]
+    lines += [f'Note: {note}' for note in converted.notes]
+    lines += [
+        '', 'Use it as the teacher of a distillation config:', '',
+        "    _base_ = ['<your StyleKD config>', '<this file>']",
+        '    model = dict(teacher=_base_.teacher_generator,',
+        '                 teacher_ckpt=_base_.teacher_checkpoint,',
+        '                 generator=_base_.student_generator,',
+        '                 discriminator=_base_.teacher_discriminator)',
+        '"""'
+    ]
+    return lines
+
+
+def _format_value(value, indent: int = 0) -> str:
+    """Python source of a config value: ``dict(key=...)`` for dicts with
+    string keys (as configs are written), literals otherwise."""
+    if isinstance(value, dict) and value and all(
+            isinstance(k, str) and k.isidentifier() for k in value):
+        pad = ' ' * (indent + 4)
+        items = [
+            f'{pad}{k}={_format_value(v, indent + 4)},'
+            for k, v in value.items()
+        ]
+        return 'dict(\n' + '\n'.join(items) + '\n' + ' ' * indent + ')'
+    return pprint.pformat(value, width=79 - indent, sort_dicts=False)
+
+
+def format_teacher_config(converted: ConvertedTeacher, checkpoint: str,
+                          tool: str, student_ratio: float = 0.7) -> str:
+    """The text of the teacher config file."""
+    lines = _header(converted, checkpoint, tool)
+    values = [('teacher_generator', converted.generator_cfg),
+              ('student_generator',
+               student_config(converted.generator_cfg, student_ratio))]
+    if converted.discriminator_cfg is not None:
+        values.append(('teacher_discriminator', converted.discriminator_cfg))
+    values.append(('teacher_checkpoint', osp.abspath(checkpoint)))
+    for name, value in values:
+        lines.append(f'{name} = {_format_value(plain(value))}')
+    return '\n'.join(lines) + '\n'
+
+
+def write_teacher_config(converted: ConvertedTeacher,
+                         path: str,
+                         checkpoint: str,
+                         tool: str,
+                         student_ratio: float = 0.7,
+                         force: bool = False) -> str:
+    """Write the teacher config next to its checkpoint (atomically).
+
+    Args:
+        student_ratio (float): fraction of every width the suggested
+            ``student_generator`` removes (the paper's 0.7).
+
+    Raises:
+        FileExistsError: ``path`` exists and ``force`` is False.
+    """
+    text = format_teacher_config(converted, checkpoint, tool, student_ratio)
+
+    def write(tmp):
+        with open(tmp, 'w') as f:
+            f.write(text)
+
+    atomic_write(path, write, force)
+    return text
