@@ -94,7 +94,7 @@ fi
 step "install mmagic 1.2.0 and runtime requirements (requirements/runtime.txt)"
 "${PIP[@]}" install -q "${C[@]}" mmagic==1.2.0 -r requirements/runtime.txt
 
-step "install mmstylekd (editable) with test extras"
+step "install mmstylekd (editable) with the test and deploy extras"
 "${PIP[@]}" install -q "${C[@]}" --no-build-isolation -e ".[tests,deploy]"
 
 step "check imports"
