@@ -27,6 +27,20 @@ def run_tool(*args, timeout=600, env=None):
     return proc
 
 
+def build_noisy_generator(cfg, seed=0):
+    """A generator with random weights; StyleGAN2's noise strengths (zero
+    at init) made non-zero, so that the injected noise matters."""
+    import torch
+    from mmagic.registry import MODELS
+    torch.manual_seed(seed)
+    generator = MODELS.build(cfg).eval()
+    with torch.no_grad():
+        for name, param in generator.named_parameters():
+            if name.endswith('noise_injector.weight'):
+                param.uniform_(0.5, 1.0)
+    return generator
+
+
 def check(proc):
     assert proc.returncode == 0, (
         f'command failed ({proc.returncode}): {" ".join(proc.args)}\n'

@@ -297,8 +297,8 @@ def test_export_errors_name_the_problem(tmp_path, demo_student_ckpt,
 
 
 def test_readme_onnx_example_writes_a_png(exported, tmp_path):
-    """The Deploy section's example (docs/deploy_and_speed.md), as is."""
-    text = open(osp.join(REPO, 'docs/deploy_and_speed.md')).read()
+    """The README Deploy section's example, as is."""
+    text = open(osp.join(REPO, 'README.md')).read()
     blocks = [b.split('```')[0] for b in text.split('```python\n')[1:]]
     code, = [b for b in blocks if 'ort.InferenceSession' in b]
     onnx_file = exported[0] / 'student.onnx'

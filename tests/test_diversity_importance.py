@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import REPO, build_noisy_generator
 from mmagic.registry import MODELS, TASK_UTILS
 from mmengine.config import Config
 
@@ -33,18 +33,6 @@ MMAGIC_SG3 = dict(type='StyleGAN3Generator', out_size=16, style_channels=16,
 TINY = 'tests/configs/stylekd_tiny_stylegan2-16x16.py'
 CRIT = dict(type='DiversityAwareImportance', num_samples=3, batch_size=2,
             num_directions=3, strength=5.0, pca_samples=200, seed=4)
-
-
-def build(cfg, seed=0):
-    """A generator with random weights; StyleGAN2's noise strengths (zero
-    at init) made non-zero, so that the injected noise matters."""
-    torch.manual_seed(seed)
-    generator = MODELS.build(cfg).eval()
-    with torch.no_grad():
-        for name, param in generator.named_parameters():
-            if name.endswith('noise_injector.weight'):
-                param.uniform_(0.5, 1.0)
-    return generator
 
 
 def half_width_student(teacher_cfg):
@@ -171,7 +159,7 @@ def captured_scores(monkeypatch):
 @pytest.mark.parametrize('cfg,num_samples', [(OURS_SG2, 3), (OURS_SG3, 2)],
                          ids=['stylegan2', 'stylegan3'])
 def test_scores_match_hand_computation(cfg, num_samples, captured_scores):
-    teacher = build(cfg)
+    teacher = build_noisy_generator(cfg)
     crit = dict(CRIT, num_samples=num_samples)
     result = prune_generator(copy_generator(teacher), ratio=0.5,
                              criterion=crit)
@@ -193,7 +181,7 @@ def test_only_the_latent_differs_between_the_two_images(cfg,
                                                         captured_scores):
     # zero strength: original and perturbed images must be identical (same
     # injected noise), so every gradient and every score is zero
-    teacher = build(cfg)
+    teacher = build_noisy_generator(cfg)
     prune_generator(copy_generator(teacher), ratio=0.5,
                     criterion=dict(CRIT, num_samples=2, strength=0.0))
     assert captured_scores
@@ -223,7 +211,7 @@ def test_principal_directions_of_known_spread():
     'cfg', [MMAGIC_SG2, OURS_SG2, MMAGIC_SG3, OURS_SG3],
     ids=['mmagic-sg2', 'ours-sg2', 'mmagic-sg3', 'ours-sg3'])
 def test_builds_a_working_student(cfg):
-    teacher = build(cfg)
+    teacher = build_noisy_generator(cfg)
     student = MODELS.build(half_width_student(cfg)).eval()
     report = init_student_from_teacher(
         student, teacher,
@@ -243,7 +231,7 @@ def test_bad_arguments_and_missing_consumers():
         TASK_UTILS.build(dict(type='DiversityAwareImportance',
                               num_directions=0))
     importance = TASK_UTILS.build(dict(CRIT))
-    teacher = build(OURS_SG2)
+    teacher = build_noisy_generator(OURS_SG2)
     from mmstylekd.models import architecture_of
     arch = architecture_of(teacher)
     with pytest.raises(RuntimeError, match='consumers'):
@@ -258,7 +246,7 @@ def test_selected_from_config(captured_scores):
         'model.student_init.criterion.num_directions': 2,
         'model.student_init.criterion.pca_samples': 100
     })
-    teacher = build(OURS_SG2)
+    teacher = build_noisy_generator(OURS_SG2)
     student = MODELS.build(half_width_student(OURS_SG2))
     report = init_student_from_teacher(student, teacher,
                                        **cfg.model.student_init)

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO, check, run_tool
-from mmagic.registry import DATASETS, MODELS
+from conftest import REPO, build_noisy_generator, check, run_tool
+from mmagic.registry import DATASETS
 from mmengine.config import Config
 
 import mmstylekd  # noqa: F401
@@ -26,18 +26,6 @@ DEMO = 'configs/demo/stylekd_stylegan2_digits-32x32.py'
 DEMO_TEACHER = 'checkpoints/stylegan2_digits-32x32_teacher_iter6000.pth'
 
 
-def build(cfg, seed=0):
-    """A generator with random weights; StyleGAN2's noise strengths (zero
-    at init) made non-zero, so that the injected noise matters."""
-    torch.manual_seed(seed)
-    generator = MODELS.build(cfg).eval()
-    with torch.no_grad():
-        for name, param in generator.named_parameters():
-            if name.endswith('noise_injector.weight'):
-                param.uniform_(0.5, 1.0)
-    return generator
-
-
 def own_image(generator, seed=3):
     """An image the generator makes from a known w (its fixed noise)."""
     z = torch.randn(2, generator.noise_size,
@@ -52,7 +40,7 @@ def own_image(generator, seed=3):
 
 @pytest.mark.parametrize('cfg', [SG2, SG3], ids=['stylegan2', 'stylegan3'])
 def test_synthesis_is_the_generators_own_forward(cfg):
-    generator = build(cfg)
+    generator = build_noisy_generator(cfg)
     w = torch.randn(2, 16)
     ws = w[:, None].repeat(1, 4 if cfg is SG2 else generator.num_ws, 1)
     with torch.no_grad():
@@ -68,7 +56,7 @@ def test_synthesis_is_the_generators_own_forward(cfg):
 
 
 def test_inverting_the_generators_own_image():
-    generator = build(SG2)
+    generator = build_noisy_generator(SG2)
     target = own_image(generator)
     before = {k: v.clone() for k, v in generator.state_dict().items()}
     short = invert_images(generator, target, steps=20, w_avg_samples=500,
@@ -90,7 +78,7 @@ def test_inverting_the_generators_own_image():
 
 
 def test_stylegan3_inversion_improves():
-    generator = build(SG3)
+    generator = build_noisy_generator(SG3)
     target = own_image(generator)
     short = invert_images(generator, target, steps=2, w_avg_samples=200,
                           progress=False)
@@ -102,8 +90,8 @@ def test_stylegan3_inversion_improves():
 
 def test_w_plus_and_lpips_loss():
     import lpips
-    generator = build(dict(SG2, out_size=32, channels={4: 8, 8: 8, 16: 8,
-                                                       32: 8}))
+    generator = build_noisy_generator(
+        dict(SG2, out_size=32, channels={4: 8, 8: 8, 16: 8, 32: 8}))
     target = own_image(generator)
     # LPIPS with a random backbone (no download): exercises the loss path
     lp = lpips.LPIPS(net='alex', pnet_rand=True, verbose=False)

@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/setup_env.sh
 PY=.venv/bin/python
+# Third-party deprecation notices that every process (and dataloader worker)
+# repeats and that say nothing about this run: setuptools' pkg_resources (via
+# mmengine), torch's pytree rename (via diffusers) and mmcv's gradfix note.
+export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore:pkg_resources is deprecated:UserWarning,ignore:\`torch.utils._pytree._register_pytree_node\` is deprecated:FutureWarning,ignore:Since aten:UserWarning}"
 CFG=configs/demo/stylekd_stylegan2_digits-32x32.py
 WORK_DIR=${WORK_DIR:-work_dirs/stylekd_stylegan2_digits-32x32}
 start=$(date +%s)

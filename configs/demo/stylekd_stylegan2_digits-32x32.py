@@ -2,8 +2,15 @@
 fewer channels in every synthesis layer (128 -> 32, ..., 32 -> 8).
 
 Full method: pruned initialisation (torch-pruning, weight L1), inherited
-mapping network, output L1, latent-direction (relation) loss, GAN loss with
-R1 and path-length regularisation against the teacher's discriminator, EMA.
+mapping network, output L1 (on the image and on every resolution's RGB
+output), latent-direction (relation) loss, GAN loss with R1 and path-length
+regularisation against the teacher's discriminator, EMA.
+
+Schedule, chosen from measurements (README, "Choosing the demo's
+schedule"): 1500 iterations at generator lr 0.0064 with output L1 weight 10
+plus a multi-scale RGB L1 of weight 3 reach 92% same digit as the teacher
+(EMA student, 256 samples) in about 8 minutes on the 2-core CPU; the
+earlier 1000 iterations at lr 0.0016 with L1 weight 3 alone reached 73%.
 
 LPIPS is left out on purpose: its VGG backbone cannot be downloaded offline,
 and the demo must not change its losses depending on whether a file happens
@@ -44,13 +51,17 @@ model = dict(
     distiller=dict(
         type='StyleKDDistiller',
         distill_losses=dict(
-            loss_l1=dict(type='L1Loss', loss_weight=3.0),
+            loss_l1=dict(type='L1Loss', loss_weight=10.0),
+            loss_rgb_l1=dict(type='MultiScaleRGBL1Loss', loss_weight=3.0),
             loss_latent_direction=dict(
                 type='LatentDirectionLoss', loss_weight=30.0, mode='kl')),
         loss_forward_mappings=dict(
             loss_l1=dict(
                 pred=dict(from_student=True, output='images_orig'),
                 target=dict(from_student=False, output='images_orig')),
+            loss_rgb_l1=dict(
+                student_rgbs=dict(from_student=True, recorder='rgbs'),
+                teacher_rgbs=dict(from_student=False, recorder='rgbs')),
             loss_latent_direction=dict(
                 student_feats=dict(from_student=True, recorder='feats'),
                 teacher_feats=dict(from_student=False, recorder='feats')))),
@@ -59,7 +70,11 @@ model = dict(
     ema_config=dict(
         type='ExponentialMovingAverage', interval=1, momentum=0.01))
 
-train_cfg = dict(by_epoch=False, max_iters=1000, val_interval=1000)
+# the teacher's 0.002 x 4/5 (MMagic's lazy-regularisation factor) x 4: a
+# short run needs large steps
+optim_wrapper = dict(generator=dict(optimizer=dict(lr=0.008 * 4 / 5)))
+
+train_cfg = dict(by_epoch=False, max_iters=1500, val_interval=1500)
 
 metrics = [
     dict(
@@ -79,7 +94,7 @@ test_evaluator = dict(metrics=metrics)
 
 default_hooks = dict(
     logger=dict(interval=50),
-    checkpoint=dict(interval=500, max_keep_ckpts=2, save_best=None))
+    checkpoint=dict(interval=500, max_keep_ckpts=3, save_best=None))
 
 custom_hooks = [
     dict(type='TeacherStudentSampleHook', interval=250, num_samples=32),

@@ -119,6 +119,17 @@ def generator_widths(state: dict, where: str) -> Dict[int, int]:
     return widths
 
 
+def _modulated_conv(name: str) -> List[Rename]:
+    """The modulated convolution of a style conv or a to-RGB layer."""
+    return [
+        Rename(f'{name}.conv.weight', f'{name}.conv.weight_orig'),
+        Rename(f'{name}.conv.modulation.weight',
+               f'{name}.conv.style_modulation.linear.weight_orig'),
+        Rename(f'{name}.conv.modulation.bias',
+               f'{name}.conv.style_modulation.bias'),
+    ]
+
+
 def _generator_table(num_mlps: int, num_blocks: int) -> List[Rename]:
     table = []
     for i in range(1, num_mlps + 1):
@@ -130,12 +141,7 @@ def _generator_table(num_mlps: int, num_blocks: int) -> List[Rename]:
     table.append(Rename('input.input', 'constant_input.input'))
     convs = ['conv1'] + [f'convs.{j}' for j in range(2 * num_blocks)]
     for name in convs:
-        table += [
-            Rename(f'{name}.conv.weight', f'{name}.conv.weight_orig'),
-            Rename(f'{name}.conv.modulation.weight',
-                   f'{name}.conv.style_modulation.linear.weight_orig'),
-            Rename(f'{name}.conv.modulation.bias',
-                   f'{name}.conv.style_modulation.bias'),
+        table += _modulated_conv(name) + [
             Rename(f'{name}.noise.weight', f'{name}.noise_injector.weight'),
             Rename(f'{name}.activate.bias', f'{name}.activate.bias'),
         ]
@@ -145,14 +151,8 @@ def _generator_table(num_mlps: int, num_blocks: int) -> List[Rename]:
                    f'convs.{j}.conv.blur.kernel'))
     rgbs = ['to_rgb1'] + [f'to_rgbs.{k}' for k in range(num_blocks)]
     for name in rgbs:
-        table += [
-            Rename(f'{name}.conv.weight', f'{name}.conv.weight_orig'),
-            Rename(f'{name}.conv.modulation.weight',
-                   f'{name}.conv.style_modulation.linear.weight_orig'),
-            Rename(f'{name}.conv.modulation.bias',
-                   f'{name}.conv.style_modulation.bias'),
-            Rename(f'{name}.bias', f'{name}.bias'),
-        ]
+        table += _modulated_conv(name) + [Rename(f'{name}.bias',
+                                                 f'{name}.bias')]
     table += [
         Rename(f'to_rgbs.{k}.upsample.kernel', f'to_rgbs.{k}.upsample.kernel')
         for k in range(num_blocks)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU figures of docs/deploy_and_speed.md: StyleGAN2 FFHQ-256 teacher vs its
+# GPU figures of the README's Speed section: StyleGAN2 FFHQ-256 teacher vs its
 # 0.7-pruned student (random weights), batches 1, 8, 64, through MMagic's
 # generator (mmcv ops), the plain-PyTorch eager module, CUDA graphs and
 # torch.compile (fp32, then fp16), plus one StyleKD training step.

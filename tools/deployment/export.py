@@ -42,7 +42,7 @@ STYLEGAN3_MISSING = (
     'bias + leaky ReLU + clamp with the windowed-sinc up/down filters; '
     'bias_act; the Fourier-feature input with its affine transform; the '
     'modulated convolution in input-modulation form). See '
-    'docs/deploy_and_speed.md.')
+    'README.md, section Deploy.')
 
 
 def parse_args(argv=None):

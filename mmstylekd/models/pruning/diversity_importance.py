@@ -10,12 +10,11 @@ from typing import Dict, List, Tuple
 import torch
 import torch.nn as nn
 from mmagic.registry import TASK_UTILS
-from mmengine.dist import is_main_process
-from mmengine.utils import ProgressBar
 
 from ..latent_inputs import injected_noise, w_from_z
 from .architectures import PrunableArchitecture
-from .importance import ChannelImportance
+from .importance import (ChannelImportance, gradients_in_eval_mode,
+                         sample_progress)
 
 
 def principal_directions(w: torch.Tensor
@@ -141,28 +140,20 @@ class DiversityAwareImportance(ChannelImportance):
             root: torch.zeros(arch.out_weight(root).shape[0])
             for _, root in roots
         }
-        was_training = generator.training
-        generator.eval()
-        # a frozen teacher copy still has to give gradients here
-        flags = [(p, p.requires_grad) for p in params.values()]
-        for param, _ in flags:
-            param.requires_grad_(True)
         gen = torch.Generator().manual_seed(self.seed + 1)
-        bar = ProgressBar(self.num_samples) if is_main_process() else None
-        for start in range(0, self.num_samples, self.batch_size):
-            n = min(self.batch_size, self.num_samples - start)
-            grads = self._batch_gradients(generator, arch, readers, params,
-                                          directions, ratios, n, gen)
-            for root, per_direction in grads.items():
-                # (K, C): spread of the gradient across the directions
-                dev = per_direction - per_direction.mean(0, keepdim=True)
-                scores[root] += (dev**2).sum(0).cpu()
-            if bar is not None:
-                for _ in range(n):
-                    bar.update()
-        generator.train(was_training)
-        for param, flag in flags:
-            param.requires_grad_(flag)
+        bar = sample_progress(self.num_samples)
+        with gradients_in_eval_mode(generator, params.values()):
+            for start in range(0, self.num_samples, self.batch_size):
+                n = min(self.batch_size, self.num_samples - start)
+                grads = self._batch_gradients(generator, arch, readers,
+                                              params, directions, ratios, n,
+                                              gen)
+                for root, per_direction in grads.items():
+                    # (K, C): spread of the gradient across the directions
+                    dev = per_direction - per_direction.mean(0, keepdim=True)
+                    scores[root] += (dev**2).sum(0).cpu()
+                if bar is not None:
+                    bar.update(n)
         return scores
 
     def _reader(self, arch: PrunableArchitecture,

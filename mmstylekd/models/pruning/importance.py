@@ -7,6 +7,7 @@ unpruned teacher, so the result does not depend on the order in which groups
 are pruned. Criteria are registered in MMagic's ``TASK_UTILS`` and chosen in
 config, e.g. ``criterion=dict(type='StyleAwareImportance', num_samples=256)``.
 """
+import contextlib
 import importlib
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
@@ -139,6 +140,28 @@ def _resolve_mask_fn(mask_fn: Union[None, str, MaskFn]) -> Optional[MaskFn]:
                          f'{err}') from err
 
 
+@contextlib.contextmanager
+def gradients_in_eval_mode(generator: nn.Module, params):
+    """Eval mode, with gradients for ``params`` even when they belong to a
+    frozen teacher copy; both are restored on exit, also after an error."""
+    was_training = generator.training
+    flags = [(p, p.requires_grad) for p in params]
+    generator.eval()
+    for param, _ in flags:
+        param.requires_grad_(True)
+    try:
+        yield
+    finally:
+        generator.train(was_training)
+        for param, flag in flags:
+            param.requires_grad_(flag)
+
+
+def sample_progress(total: int) -> Optional[ProgressBar]:
+    """An mmengine ProgressBar over ``total`` samples, on rank 0 only."""
+    return ProgressBar(total) if is_main_process() else None
+
+
 @TASK_UTILS.register_module()
 class ContentAwareImportance(ChannelImportance):
     """CAGAN's content-aware channel importance (Liu et al., CVPR 2021).
@@ -196,30 +219,21 @@ class ContentAwareImportance(ChannelImportance):
         scores = {root: torch.zeros(p.shape[0]) for root, p in
                   ((r, arch.in_columns(readers[r], params[r]))
                    for r in params)}
-        was_training = generator.training
-        generator.eval()
-        # a frozen teacher copy still has to give gradients here
-        flags = [(p, p.requires_grad) for p in params.values()]
-        for param, _ in flags:
-            param.requires_grad_(True)
-        bar = ProgressBar(self.num_samples) if is_main_process() else None
-        for start in range(0, self.num_samples, self.batch_size):
-            n = min(self.batch_size, self.num_samples - start)
-            z = torch.randn(n, generator.noise_size, generator=rng)
-            with torch.enable_grad():
-                images = self._generate(generator, z.to(device), rng)
-                noisy = self._salt_and_pepper(images.detach(), rng)
-                loss = (noisy - images).abs().sum()
-                grads = torch.autograd.grad(loss, list(params.values()))
-            for root, grad in zip(params, grads):
-                columns = arch.in_columns(readers[root], grad.abs())
-                scores[root] += columns.mean(1).cpu()
-            if bar is not None:
-                for _ in range(n):
-                    bar.update()
-        generator.train(was_training)
-        for param, flag in flags:
-            param.requires_grad_(flag)
+        bar = sample_progress(self.num_samples)
+        with gradients_in_eval_mode(generator, params.values()):
+            for start in range(0, self.num_samples, self.batch_size):
+                n = min(self.batch_size, self.num_samples - start)
+                z = torch.randn(n, generator.noise_size, generator=rng)
+                with torch.enable_grad():
+                    images = self._generate(generator, z.to(device), rng)
+                    noisy = self._salt_and_pepper(images.detach(), rng)
+                    loss = (noisy - images).abs().sum()
+                    grads = torch.autograd.grad(loss, list(params.values()))
+                for root, grad in zip(params, grads):
+                    columns = arch.in_columns(readers[root], grad.abs())
+                    scores[root] += columns.mean(1).cpu()
+                if bar is not None:
+                    bar.update(n)
         return scores
 
     def _salt_and_pepper(self, images: torch.Tensor,
