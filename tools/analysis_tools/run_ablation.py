@@ -53,7 +53,8 @@ TESTED = [('agreement', 'same digit'), ('l1', 'L1')]
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--iters', type=int, default=1000)
+    parser.add_argument('--iters', type=int, default=600,
+                        help='training iterations per run (the demo: 1500)')
     parser.add_argument('--seeds', type=int, nargs='+',
                         default=[2022, 2023, 2024],
                         help='training seeds (randomness.seed), one run '
