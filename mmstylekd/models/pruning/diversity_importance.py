@@ -156,18 +156,6 @@ class DiversityAwareImportance(ChannelImportance):
                     bar.update(n)
         return scores
 
-    def _reader(self, arch: PrunableArchitecture,
-                root: nn.Module) -> nn.Module:
-        """The layer whose input-channel weights score ``root``'s channels:
-        the next conv, else (after the last conv) the to-RGB layer."""
-        consumers = self._consumers.get(root)
-        if not consumers:
-            raise RuntimeError(
-                'DiversityAwareImportance scores a channel through the layer '
-                'that reads it; call prepare() with the consumers of every '
-                'root (prune_generator does).')
-        return arch.main_consumer(consumers)
-
     def _batch_gradients(self, generator: nn.Module,
                          arch: PrunableArchitecture,
                          readers: Dict[nn.Module, nn.Module],

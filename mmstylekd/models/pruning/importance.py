@@ -62,6 +62,18 @@ class ChannelImportance(tp.importance.Importance):
         idxs = torch.as_tensor(group[0].idxs, dtype=torch.long)
         return self._scores[root][idxs]
 
+    def _reader(self, arch: PrunableArchitecture,
+                root: nn.Module) -> nn.Module:
+        """The layer whose input-channel weights score ``root``'s channels:
+        the next conv, else (after the last conv) the to-RGB layer."""
+        consumers = self._consumers.get(root)
+        if not consumers:
+            raise RuntimeError(
+                f'{type(self).__name__} scores a channel through the layer '
+                'that reads it; call prepare() with the consumers of every '
+                'root (prune_generator does).')
+        return arch.main_consumer(consumers)
+
     def _latents(self, generator: nn.Module, num: int) -> torch.Tensor:
         """w for ``num`` seeded z, through the generator's mapping network.
 
@@ -212,8 +224,7 @@ class ContentAwareImportance(ChannelImportance):
     def compute(self, generator, arch, roots):
         rng = torch.Generator().manual_seed(self.seed)
         device = next(generator.parameters()).device
-        readers = {root: arch.main_consumer(self._consumers[root])
-                   for _, root in roots}
+        readers = {root: self._reader(arch, root) for _, root in roots}
         params = {root: arch.in_param(reader)
                   for root, reader in readers.items()}
         scores = {root: torch.zeros(p.shape[0]) for root, p in
