@@ -10,25 +10,15 @@ read it); ``meta`` records the student config (explicit widths), which teacher
 channels each layer kept, the criterion, the ratio and the teacher file.
 """
 import argparse
-import os
 import os.path as osp
-import tempfile
 
 import torch
 from mmengine.config import Config, DictAction
 
 import mmstylekd  # noqa: F401
+from mmstylekd.engine.atomic_output import atomic_write, plain
 from mmstylekd.models import (build_student, build_teacher, generator_configs,
                               init_student_from_teacher)
-
-
-def plain(obj):
-    """Config values as plain dicts/lists, loadable with weights_only."""
-    if isinstance(obj, dict):
-        return {k: plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    return obj
 
 
 def parse_args():
@@ -110,18 +100,9 @@ def main():
             mmstylekd_version=mmstylekd.__version__)),
         state_dict=state)
 
-    # write next to the target, then rename: an existing file is never left
-    # half-written
-    out_dir = osp.dirname(osp.abspath(args.out))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(checkpoint, tmp)
-        os.replace(tmp, args.out)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    # an existing file is never left half-written
+    atomic_write(args.out, lambda tmp: torch.save(checkpoint, tmp),
+                 force=True)
     print(f'Student written to {args.out}: widths {report["channels"]}, '
           f'criterion {report["criterion"]["type"]}')
 

@@ -20,7 +20,8 @@ import os.path as osp
 import pprint
 from typing import Dict, List, Optional
 
-from .mmagic_checkpoint import ConvertedTeacher, atomic_write, plain
+from ..engine.atomic_output import atomic_write, plain
+from .mmagic_checkpoint import ConvertedTeacher
 
 
 def stylegan2_generator_config(out_size: int,

@@ -8,15 +8,14 @@ writes MMagic's checkpoint layout (``state_dict`` with ``generator_ema.``,
 weights, plus ``meta``) atomically, loadable with ``weights_only=True``.
 """
 import copy
-import os
 import os.path as osp
-import tempfile
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 import torch
 from mmagic.registry import MODELS
 
+from ..engine.atomic_output import atomic_write, plain
 from ..version import __version__
 
 
@@ -96,43 +95,6 @@ def fit_to_mmagic(cfg: dict,
     state = {k: tensors.get(k, v).clone() for k, v in own.items()}
     module.load_state_dict(state, strict=True)
     return state
-
-
-def plain(obj):
-    """Config/meta values as plain dicts, lists and scalars (weights_only)."""
-    if isinstance(obj, dict):
-        return {k: plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if hasattr(obj, 'item') and not isinstance(obj, torch.Tensor):
-        return obj.item()  # numpy scalars
-    return obj
-
-
-def atomic_write(path: str, write: Callable[[str], None],
-                 force: bool = False) -> None:
-    """Write ``path`` through a temporary file and ``os.replace``.
-
-    Args:
-        path (str): the output file.
-        write: called with the temporary file's path.
-        force (bool): replace an existing ``path``.
-
-    Raises:
-        FileExistsError: ``path`` exists and ``force`` is False.
-    """
-    if osp.exists(path) and not force:
-        raise FileExistsError(f'{path} exists; pass --force to replace it.')
-    out_dir = osp.dirname(osp.abspath(path))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.tmp')
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def save_mmagic_checkpoint(converted: ConvertedTeacher,

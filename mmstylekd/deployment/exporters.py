@@ -22,7 +22,6 @@ MMagic does.
 import json
 import os
 import os.path as osp
-import tempfile
 import warnings
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..engine.atomic_output import atomic_write
 from .stylegan2_export_modules import PlainStyleGAN2Generator
 
 #: ONNX opset written by default (onnxruntime >= 1.14 runs it).
@@ -221,22 +221,6 @@ def verify_files(files: Dict[str, str],
     return errors
 
 
-def _write_atomically(write_fn, path: str) -> None:
-    """Write through ``write_fn(tmp_path)`` next to ``path``, then rename."""
-    directory = osp.dirname(osp.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix='.tmp')
-    os.close(fd)
-    try:
-        write_fn(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def output_files(out_dir: str, formats: Sequence[str],
                  prefix: str = 'student') -> Dict[str, str]:
     """kind -> path of every file an export writes (metadata included)."""
@@ -308,12 +292,14 @@ def export_generator(generator: nn.Module,
     model_files = {k: v for k, v in files.items() if k != 'metadata'}
     for kind, path in model_files.items():
         if kind == 'torchscript':
-            _write_atomically(lambda p: export_torchscript(plain, p), path)
+            atomic_write(path, lambda p: export_torchscript(plain, p),
+                         force=True)
         else:
             name = 'z' if kind == 'onnx' else 'w'
-            _write_atomically(
+            atomic_write(
+                path,
                 lambda p: export_onnx(plain, p, name, noise_inputs, opset),
-                path)
+                force=True)
 
     noise_shapes = [list(s) for s in plain.noise_shapes]
     meta = dict(metadata or {})
@@ -341,8 +327,8 @@ def export_generator(generator: nn.Module,
     if verify:
         meta['max_relative_l2_vs_mmagic'] = verify_files(
             model_files, generator, plain, noise_inputs)
-    _write_atomically(
-        lambda p: _dump_json(meta, p), files['metadata'])
+    atomic_write(files['metadata'], lambda p: _dump_json(meta, p),
+                 force=True)
     return meta
 
 
