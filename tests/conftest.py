@@ -13,7 +13,9 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def run_tool(*args, timeout=600, env=None):
     """Run ``python tools/<script> ...`` in the repo; return the result.
 
-    Raises AssertionError with the tool's output when it fails.
+    The exit status is not checked here: wrap the call in :func:`check`
+    when the tool must succeed, or assert on ``returncode`` when it must
+    fail.
     """
     cmd = [sys.executable] + [str(a) for a in args]
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))

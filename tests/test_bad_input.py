@@ -95,5 +95,9 @@ def test_mmagic_fp16_blocks_fail_in_mmcv_upfirdn2d():
     generator = MODELS.build(dict(
         type='StyleGAN2Generator', out_size=16, style_channels=16,
         num_mlps=1, num_fp16_scales=1))
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError) as failure:
         generator(torch.randn(1, 16))
+    # the assertion is upfirdn2d's filter-dtype check, not any other
+    last = failure.traceback[-1]
+    assert last.path.name == 'upfirdn2d.py' and 'mmcv' in str(last.path)
+    assert 'filter.dtype == torch.float32' in str(last.statement)

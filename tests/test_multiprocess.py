@@ -120,3 +120,33 @@ def test_resume_with_another_number_of_processes_is_logged(runs, tmp_path):
         proc.stderr
     records = rank_records(work, 0)
     assert sorted(records['draws']) == [10, 11]
+
+
+def test_a_nan_on_one_rank_stops_every_rank_promptly(tmp_path):
+    """Two processes started as a scheduler (srun) would start them: nobody
+    tears the other rank down, so a rank left waiting in DDP's all-reduce
+    would hang until the test's timeout."""
+    port = str(free_port())
+    procs = []
+    for rank in (0, 1):
+        env = dict(
+            __import__('os').environ, RANK=str(rank), LOCAL_RANK=str(rank),
+            WORLD_SIZE='2', MASTER_ADDR='127.0.0.1', MASTER_PORT=port,
+            PYTHONUNBUFFERED='1', PYTHONPATH=osp.join(REPO, 'tests'))
+        procs.append(subprocess.Popen(
+            [sys.executable, 'tools/train.py',
+             'tests/configs/stylekd_tiny_nan-16x16.py', '--work-dir',
+             str(tmp_path), '--launcher', 'pytorch'],
+            cwd=REPO, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True))
+    outputs = []
+    try:
+        for proc in procs:
+            outputs.append(proc.communicate(timeout=240)[0])
+    finally:
+        for proc in procs:
+            proc.kill()
+    for proc, out in zip(procs, outputs):
+        assert proc.returncode != 0, out[-3000:]
+        assert ('Not finite (inf or NaN) at iteration 2, generator step: '
+                'loss_nan (1 of 2 process(es))') in out, out[-3000:]

@@ -44,14 +44,15 @@ def test_fresh_run_prunes_once_and_checkpoints_what_training_changes(
     state = torch.load(trained['ckpt'], map_location='cpu')['state_dict']
     prefixes = {k.split('.')[0] for k in state}
     assert prefixes == {'generator', 'generator_ema', 'discriminator',
-                        'mean_path_length'}
+                        'mean_path_length', 'teacher_identity'}
     assert not any('.module.' in k for k in state
                    if not k.startswith('generator_ema.'))
 
 
 def test_test_tool_and_load_from_do_not_prune(trained, tmp_path):
     proc = check(run_tool('tools/test.py', EVAL, trained['ckpt'],
-                          '--work-dir', tmp_path / 'test'))
+                          '--work-dir', tmp_path / 'test',
+                          '--allow-random-teacher'))
     assert INIT_LINE not in proc.stdout + proc.stderr
     assert 'teacher_student/l1' in proc.stdout + proc.stderr
     # load_from (fine-tuning): the student comes from the checkpoint
@@ -111,6 +112,35 @@ def test_freeze_mapping_survives_real_optimiser_steps(tmp_path):
         pruned, model.teacher, criterion=dict(type='WeightL1Importance'))
     assert not torch.equal(pruned.convs[0].conv.weight_orig,
                            model.generator.convs[0].conv.weight_orig)
+
+
+def test_fitted_frozen_mapping_stays_bit_identical_with_a_real_lr(
+        tmp_path):
+    """Fitting leaves no gradient behind for the optimiser to step."""
+    cfg = tiny_cfg(tmp_path, student_init=dict(
+        criterion=dict(type='WeightL1Importance'), freeze_mapping=True,
+        inherit_mapping=False,  # so that fitting has gradients
+        fit_mapping=dict(iters=5, progress=False)))
+    cfg.train_cfg.max_iters = 4  # includes a path-length step
+    runner = Runner.from_cfg(cfg)
+    model = runner.model
+    mapping = model.generator.style_mapping
+    initialise, after_init = model.fresh_start_init, {}
+
+    def initialise_and_record(m):
+        initialise(m)
+        after_init.update(copy.deepcopy(mapping.state_dict()))
+
+    model.fresh_start_init = initialise_and_record
+    runner.train()
+    assert after_init, 'the initialisation did not run'
+    assert runner.optim_wrapper['generator'].optimizer.param_groups[0][
+        'lr'] > 0
+    for key, value in mapping.state_dict().items():
+        assert torch.equal(value, after_init[key]), key
+    state = runner.optim_wrapper['generator'].optimizer.state
+    assert not any(p in state for p in mapping.parameters())
+    assert any(p in state for p in model.generator.convs.parameters())
 
 
 def test_student_ckpt_keeps_freeze_and_fit_mapping(tmp_path):

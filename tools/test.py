@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 import mmstylekd  # noqa: F401  (registers mmstylekd's components)
 from mmstylekd.engine import check_checkpoint_complete, setup_cpu_distributed
+from mmstylekd.models import TeacherMismatchError
 
 
 def parse_args():
@@ -28,6 +29,16 @@ def parse_args():
         '--overwrite',
         action='store_true',
         help='replace the --out file when it exists')
+    parser.add_argument(
+        '--allow-other-teacher',
+        action='store_true',
+        help='evaluate a checkpoint distilled from another teacher than '
+        'model.teacher_ckpt (by default this stops)')
+    parser.add_argument(
+        '--allow-random-teacher',
+        action='store_true',
+        help='evaluate with model.teacher_ckpt=None: teacher-student '
+        'metrics then compare the student with random weights')
     parser.add_argument(
         '--work-dir',
         help='the directory to save the file containing evaluation metrics')
@@ -81,6 +92,20 @@ def check_test_data(cfg: Config) -> None:
             'test_dataloader.dataset.data_root=DIR.')
 
 
+def check_teacher(cfg: Config, allow_other: bool, allow_random: bool) -> None:
+    """Refuse a random teacher unless asked; pass the other-teacher flag."""
+    if 'teacher' not in cfg.model:
+        return  # an MMagic model: no teacher
+    if cfg.model.get('teacher_ckpt') is None and not allow_random:
+        raise SystemExit(
+            'model.teacher_ckpt is None: the teacher would have random '
+            'weights and teacher-student metrics would compare the student '
+            'with noise. Give the teacher (--cfg-options '
+            'model.teacher_ckpt=PATH) or add --allow-random-teacher.')
+    if allow_other:
+        cfg.model.allow_other_teacher = True
+
+
 def main():
     args = parse_args()
 
@@ -104,6 +129,7 @@ def main():
     except (FileNotFoundError, RuntimeError) as err:
         raise SystemExit(str(err)) from None
     check_test_data(cfg)
+    check_teacher(cfg, args.allow_other_teacher, args.allow_random_teacher)
     cfg.load_from = args.checkpoint
 
     setup_cpu_distributed(cfg)
@@ -114,7 +140,10 @@ def main():
 
     collector = _CollectTestMetrics()
     runner.register_hook(collector)
-    returned = runner.test()
+    try:
+        returned = runner.test()
+    except TeacherMismatchError as err:
+        raise SystemExit(str(err)) from None
     metrics = returned if returned is not None else collector.metrics
 
     if args.out:

@@ -15,6 +15,7 @@ from mmengine.runner import Runner, find_latest_checkpoint
 
 import mmstylekd  # noqa: F401  (registers mmstylekd's components)
 from mmstylekd.engine import check_checkpoint_complete, setup_cpu_distributed
+from mmstylekd.models import TeacherMismatchError
 
 
 def parse_args():
@@ -28,6 +29,11 @@ def parse_args():
         const='auto',
         help='resume from the latest checkpoint in the work dir, or from '
         'the checkpoint given after --resume')
+    parser.add_argument(
+        '--allow-other-teacher',
+        action='store_true',
+        help='resume or fine-tune from a checkpoint distilled from another '
+        'teacher than model.teacher_ckpt (by default this stops)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -156,6 +162,8 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
+    if args.allow_other_teacher and 'teacher' in cfg.model:
+        cfg.model.allow_other_teacher = True
     check_validation_data(cfg, args.no_validate)
     check_checkpoint_to_load(cfg)
     setup_cpu_distributed(cfg)
@@ -164,7 +172,10 @@ def main():
     print_colored_log(f'Working directory: {cfg.work_dir}')
     print_colored_log(f'Log directory: {runner._log_dir}')
 
-    runner.train()
+    try:
+        runner.train()
+    except TeacherMismatchError as err:
+        raise SystemExit(str(err)) from None
 
     print_colored_log(f'Log saved under {runner._log_dir}')
     print_colored_log(f'Checkpoint saved under {cfg.work_dir}')

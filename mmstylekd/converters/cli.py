@@ -2,7 +2,7 @@
 import argparse
 import os.path as osp
 
-from .config_writer import write_teacher_config
+from .config_writer import format_teacher_config, write_config_file
 from .mmagic_checkpoint import (ConvertedTeacher, save_mmagic_checkpoint,
                                 summary)
 
@@ -25,8 +25,14 @@ def write_outputs(converted: ConvertedTeacher, args: argparse.Namespace,
                   tool: str) -> None:
     """Write the checkpoint (and config) of ``converted``; print a summary.
 
-    Both files are checked for existence before either is written, so a
+    Both files are checked for existence, and the config's text is made
+    (which checks every value it holds), before either is written, so a
     refused run leaves nothing behind.
+
+    Raises:
+        ValueError: a bad ``--student-ratio``, or a config value that is not
+            plain data.
+        FileExistsError: an output exists and ``--force`` is not given.
     """
     if not 0 <= args.student_ratio < 1:
         raise ValueError(f'--student-ratio must be in [0, 1), got '
@@ -35,10 +41,13 @@ def write_outputs(converted: ConvertedTeacher, args: argparse.Namespace,
         if path and osp.exists(path) and not args.force:
             raise FileExistsError(
                 f'{path} exists; pass --force to replace it.')
+    text = None
+    if args.config_out:
+        text = format_teacher_config(converted, args.out, tool,
+                                     args.student_ratio)
     save_mmagic_checkpoint(converted, args.out, force=args.force)
     print(summary(converted))
     print(f'MMagic checkpoint written to {args.out}')
-    if args.config_out:
-        write_teacher_config(converted, args.config_out, args.out, tool,
-                             args.student_ratio, force=args.force)
+    if text is not None:
+        write_config_file(args.config_out, text, force=args.force)
         print(f'Teacher config written to {args.config_out}')

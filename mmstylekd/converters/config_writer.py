@@ -15,12 +15,16 @@ defines four variables, named so that it can sit next to a StyleKD config in
 Every architecture argument is written out (none left to defaults), so that
 ``model = dict(teacher=_base_.teacher_generator, ...)`` merged onto another
 config's ``model`` replaces all of that config's architecture keys.
+
+The file holds data and comments only (:mod:`.config_values`): numbers are
+checked to be numbers, values are written as literals, and the source's path
+and the converter's notes are comment lines that cannot end early.
 """
 import os.path as osp
-import pprint
 from typing import Dict, List, Optional
 
 from ..engine.atomic_output import atomic_write, plain
+from .config_values import as_int, as_real, comment_lines, literal
 from .mmagic_checkpoint import ConvertedTeacher
 
 
@@ -58,20 +62,27 @@ def stylegan2_generator_config(out_size: int,
     """
     cfg = dict(
         type='StyleGAN2StudentGenerator',
-        out_size=int(out_size),
-        style_channels=int(style_channels),
-        noise_size=int(noise_size),
-        out_channels=int(img_channels),
-        num_mlps=int(num_mlps),
-        lr_mlp=float(lr_mlp),
-        channels={int(k): int(v)
-                  for k, v in sorted(channels.items())},
-        norm_eps=float(norm_eps),
+        out_size=as_int(out_size, 'out_size'),
+        style_channels=as_int(style_channels, 'style_channels'),
+        noise_size=as_int(noise_size, 'noise_size'),
+        out_channels=as_int(img_channels, 'img_channels'),
+        num_mlps=as_int(num_mlps, 'num_mlps'),
+        lr_mlp=float(as_real(lr_mlp, 'lr_mlp')),
+        channels=_widths(channels),
+        norm_eps=float(as_real(norm_eps, 'norm_eps')),
         bgr2rgb=False)
     cfg['update_mean_latent_with_ema'] = w_avg_beta is not None
     if w_avg_beta is not None:
-        cfg['w_avg_beta'] = float(w_avg_beta)
+        cfg['w_avg_beta'] = float(as_real(w_avg_beta, 'w_avg_beta'))
     return cfg
+
+
+def _widths(channels: Dict[int, int]) -> Dict[int, int]:
+    """Width per resolution, both checked to be ints, by resolution."""
+    return {
+        as_int(k, 'channels key'): as_int(v, f'channels[{k!r}]')
+        for k, v in sorted(channels.items())
+    }
 
 
 def stylegan2_notes(cfg: dict) -> List[str]:
@@ -100,10 +111,10 @@ def stylegan3_generator_config(out_size: int, style_channels: int,
     """
     return dict(
         type='StyleGAN3Generator',
-        out_size=int(out_size),
-        style_channels=int(style_channels),
-        noise_size=int(noise_size),
-        img_channels=int(img_channels),
+        out_size=as_int(out_size, 'out_size'),
+        style_channels=as_int(style_channels, 'style_channels'),
+        noise_size=as_int(noise_size, 'noise_size'),
+        img_channels=as_int(img_channels, 'img_channels'),
         rgb2bgr=False,
         synthesis_cfg=dict(type='SynthesisNetwork', **synthesis),
         mapping_cfg=dict(type='MappingNetwork', **mapping))
@@ -116,10 +127,11 @@ def student_config(teacher_cfg: dict, ratio: float) -> dict:
     teacher's explicit widths; StyleGAN3: ``StyleGAN3StudentGenerator`` on
     the teacher's synthesis layout.
     """
+    ratio = float(as_real(ratio, 'student ratio'))
     if teacher_cfg['type'] == 'StyleGAN3Generator':
         return dict(teacher_cfg, type='StyleGAN3StudentGenerator',
-                    channels=None, ratio=float(ratio))
-    return dict(teacher_cfg, channels=None, ratio=float(ratio),
+                    channels=None, ratio=ratio)
+    return dict(teacher_cfg, channels=None, ratio=ratio,
                 teacher_channels=dict(teacher_cfg['channels']))
 
 
@@ -135,62 +147,81 @@ def discriminator_config(in_size: int,
     """
     return dict(
         type='StyleGAN2NarrowDiscriminator',
-        in_size=int(in_size),
-        channels={int(k): int(v)
-                  for k, v in sorted(channels.items())},
-        img_channels=int(img_channels),
-        mbstd_cfg=dict(group_size=int(mbstd_group_size), channel_groups=1))
+        in_size=as_int(in_size, 'in_size'),
+        channels=_widths(channels),
+        img_channels=as_int(img_channels, 'img_channels'),
+        mbstd_cfg=dict(
+            group_size=as_int(mbstd_group_size, 'mbstd group_size'),
+            channel_groups=1))
 
 
-def _header(converted: ConvertedTeacher, checkpoint: str,
-            tool: str) -> List[str]:
+#: the docstring of every written config: fixed text, nothing read from a
+#: source (where it came from follows as comment lines)
+USAGE = '''"""Teacher config written by an mmstylekd model converter.
+
+Use it as the teacher of a distillation config:
+
+    _base_ = ['<your StyleKD config>', '<this file>']
+    model = dict(teacher=_base_.teacher_generator,
+                 teacher_ckpt=_base_.teacher_checkpoint,
+                 generator=_base_.student_generator,
+                 discriminator=_base_.teacher_discriminator)
+"""'''
+
+
+def _provenance(converted: ConvertedTeacher, tool: str) -> List[str]:
+    """Comment lines: the tool, the source, what was carried over, notes."""
     carried = ', '.join(f'{k} ({v})' for k, v in converted.carried.items())
-    lines = [
-        f'"""Teacher converted by {tool}.', '',
+    texts = [
+        f'Converted by {tool}',
         f'Source: {osp.abspath(converted.source)} '
-        f'({converted.source_format})', f'Checkpoint: {checkpoint}',
+        f'({converted.source_format})',
         f'Carried over: {carried or "generator weights only"}'
     ]
-    lines += [f'Note: {note}' for note in converted.notes]
-    lines += [
-        '', 'Use it as the teacher of a distillation config:', '',
-        "    _base_ = ['<your StyleKD config>', '<this file>']",
-        '    model = dict(teacher=_base_.teacher_generator,',
-        '                 teacher_ckpt=_base_.teacher_checkpoint,',
-        '                 generator=_base_.student_generator,',
-        '                 discriminator=_base_.teacher_discriminator)',
-        '"""'
-    ]
-    return lines
-
-
-def _format_value(value, indent: int = 0) -> str:
-    """Python source of a config value: ``dict(key=...)`` for dicts with
-    string keys (as configs are written), literals otherwise."""
-    if isinstance(value, dict) and value and all(
-            isinstance(k, str) and k.isidentifier() for k in value):
-        pad = ' ' * (indent + 4)
-        items = [
-            f'{pad}{k}={_format_value(v, indent + 4)},'
-            for k, v in value.items()
-        ]
-        return 'dict(\n' + '\n'.join(items) + '\n' + ' ' * indent + ')'
-    return pprint.pformat(value, width=79 - indent, sort_dicts=False)
+    texts += [f'Note: {note}' for note in converted.notes]
+    return [line for text in texts for line in comment_lines(text)]
 
 
 def format_teacher_config(converted: ConvertedTeacher, checkpoint: str,
                           tool: str, student_ratio: float = 0.7) -> str:
-    """The text of the teacher config file."""
-    lines = _header(converted, checkpoint, tool)
+    """The text of the teacher config file: data and comments only.
+
+    Args:
+        converted (ConvertedTeacher): what a converter made.
+        checkpoint (str): the MMagic checkpoint the config points to.
+        tool (str): the converter, named in a comment.
+        student_ratio (float): see :func:`student_config`.
+
+    Returns:
+        str: the file's text.
+
+    Raises:
+        ValueError: a config value is not plain data (the message names it).
+    """
     values = [('teacher_generator', converted.generator_cfg),
               ('student_generator',
                student_config(converted.generator_cfg, student_ratio))]
     if converted.discriminator_cfg is not None:
         values.append(('teacher_discriminator', converted.discriminator_cfg))
     values.append(('teacher_checkpoint', osp.abspath(checkpoint)))
-    for name, value in values:
-        lines.append(f'{name} = {_format_value(plain(value))}')
+    lines = [USAGE] + _provenance(converted, tool) + ['']
+    lines += [f'{name} = {literal(plain(value), name)}'
+              for name, value in values]
     return '\n'.join(lines) + '\n'
+
+
+def write_config_file(path: str, text: str, force: bool = False) -> None:
+    """Write a config's ``text`` (UTF-8, as mmengine reads it) atomically.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``force`` is False.
+    """
+
+    def write(tmp):
+        with open(tmp, 'w', encoding='utf-8') as f:
+            f.write(text)
+
+    atomic_write(path, write, force)
 
 
 def write_teacher_config(converted: ConvertedTeacher,
@@ -209,10 +240,5 @@ def write_teacher_config(converted: ConvertedTeacher,
         FileExistsError: ``path`` exists and ``force`` is False.
     """
     text = format_teacher_config(converted, checkpoint, tool, student_ratio)
-
-    def write(tmp):
-        with open(tmp, 'w') as f:
-            f.write(text)
-
-    atomic_write(path, write, force)
+    write_config_file(path, text, force)
     return text

@@ -67,7 +67,8 @@ class PersistentObject:
         self.path = path
 
     def __repr__(self):
-        return f'PersistentObject({self.class_name} at {self.path})'
+        # the class name comes from the file: shown as a literal
+        return f'PersistentObject({self.class_name!r} at {self.path})'
 
     def has_child(self, name: str) -> bool:
         """Whether the module has a submodule ``name``."""

@@ -31,13 +31,15 @@ Discriminator (both): NVlabs' ResNet D (``b{res}.fromrgb``, ``conv0``,
 ``conv1`` (down), ``skip``; ``b4`` epilogue with minibatch-stddev, ``conv``,
 ``fc``, ``out``) -> MMagic's StyleGAN2 discriminator layers.
 """
+import functools
 import math
 import re
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 import torch
 
+from .config_values import as_bool, as_int, as_real, short_repr
 from .config_writer import (discriminator_config, stylegan2_generator_config,
                             stylegan2_notes, stylegan3_generator_config)
 from .layout import LayoutError, Rename, apply_layout, shape_of
@@ -62,6 +64,26 @@ def _expect(condition: bool, where: str, message: str) -> None:
         raise ValueError(f'{where}: {message}')
 
 
+def _checked(obj: PersistentObject, name: str, source: str,
+             check: Callable = as_int, default: Any = KeyError,
+             **kwargs) -> Any:
+    """A saved attribute checked by ``check`` (:func:`.as_int`,
+    :func:`.as_real`, ...): what reaches a config or a computation is what
+    the format says it is; the message names the file and attribute."""
+    return check(obj.attr(name, default), f'{source}: {obj.path}.{name}',
+                 **kwargs)
+
+
+def _int_list(obj: PersistentObject, name: str, source: str) -> List[int]:
+    """A saved list of integers (e.g. ``block_resolutions``)."""
+    field = f'{source}: {obj.path}.{name}'
+    values = obj.attr(name)
+    if not isinstance(values, (list, tuple)):
+        raise ValueError(f'{field} is {short_repr(values)}: expected a list '
+                         'of integers.')
+    return [as_int(v, f'{field}[{i}]') for i, v in enumerate(values)]
+
+
 def _param(layer: PersistentObject, name: str, source: str) -> torch.Tensor:
     """A parameter of a saved layer; LayoutError naming it if absent."""
     value = layer.state.get('_parameters', {}).get(name)
@@ -77,15 +99,15 @@ def _check_dense(layer: PersistentObject, lr: float, activation: str,
     where = f'{source}: {layer.path}'
     fan_in = _param(layer, 'weight', source).shape[1]
     _expect(layer.attr('activation') == activation, where,
-            f'activation {layer.attr("activation")!r}, MMagic uses '
+            f'activation {short_repr(layer.attr("activation"))}, MMagic uses '
             f'{activation!r}.')
+    bias_gain = _checked(layer, 'bias_gain', source, as_real)
+    weight_gain = _checked(layer, 'weight_gain', source, as_real)
     _expect(
-        math.isclose(layer.attr('bias_gain'), lr, rel_tol=1e-6)
-        and math.isclose(
-            layer.attr('weight_gain'), lr / math.sqrt(fan_in), rel_tol=1e-5),
-        where, f'gains (weight {layer.attr("weight_gain")}, bias '
-        f'{layer.attr("bias_gain")}) are not lr_multiplier={lr} / sqrt(fan_in)'
-        ' as MMagic assumes.')
+        math.isclose(bias_gain, lr, rel_tol=1e-6)
+        and math.isclose(weight_gain, lr / math.sqrt(fan_in), rel_tol=1e-5),
+        where, f'gains (weight {weight_gain}, bias {bias_gain}) are not '
+        f'lr_multiplier={lr} / sqrt(fan_in) as MMagic assumes.')
 
 
 def _check_filter(obj: PersistentObject, key: str, source: str) -> None:
@@ -96,6 +118,22 @@ def _check_filter(obj: PersistentObject, key: str, source: str) -> None:
         f'{source}: {obj.path}.{key}',
         'resample filter is not the [1, 3, 3, 1] filter MMagic builds its '
         'StyleGAN2 up/down-sampling with.')
+
+
+def _unconditional(net: PersistentObject, source: str) -> None:
+    """Refuse a conditional network (``c_dim`` > 0)."""
+    c_dim = _checked(net, 'c_dim', source, default=0)
+    _expect(c_dim == 0, f'{source}: {net.path}',
+            f'conditional networks (c_dim={c_dim}) are not supported.')
+
+
+def _mapping(mapping: PersistentObject, source: str) -> tuple:
+    """(num_layers, lr_multiplier) of a checked NVlabs MappingNetwork."""
+    num_layers = _checked(mapping, 'num_layers', source)
+    lr = float(_checked(mapping.child('fc0'), 'bias_gain', source, as_real))
+    for i in range(num_layers):
+        _check_dense(mapping.child(f'fc{i}'), lr, 'lrelu', source)
+    return num_layers, lr
 
 
 # ----------------------------------------------------------- StyleGAN2 G
@@ -151,24 +189,23 @@ def _stylegan2_generator_table(resolutions: List[int],
 def _stylegan2_generator(G: PersistentObject, source: str):
     """(config, table, notes) of an NVlabs StyleGAN2 generator."""
     where = f'{source}: {G.path}'
-    _expect(G.attr('c_dim', 0) == 0, where, 'conditional generators (c_dim='
-            f'{G.attr("c_dim")}) are not supported.')
+    _unconditional(G, source)
     mapping, synthesis = G.child('mapping'), G.child('synthesis')
-    resolutions = [int(r) for r in synthesis.attr('block_resolutions')]
+    resolutions = _int_list(synthesis, 'block_resolutions', source)
     tensors = G.tensors()
     notes = []
     for res in resolutions:
         block = synthesis.child(f'b{res}')
         _expect(
             block.attr('architecture') == 'skip', f'{source}: {block.path}',
-            f'architecture {block.attr("architecture")!r}: MMagic\'s '
-            'StyleGAN2 generator is the \'skip\' architecture.')
+            f'architecture {short_repr(block.attr("architecture"))}: '
+            'MMagic\'s StyleGAN2 generator is the \'skip\' architecture.')
         names = (['conv1'] if res == 4 else ['conv0', 'conv1'])
         for name in names:
             layer = block.child(name)
             lwhere = f'{source}: {layer.path}'
             _expect(
-                layer.attr('use_noise'), lwhere,
+                _checked(layer, 'use_noise', source, as_bool), lwhere,
                 'use_noise=False: MMagic\'s StyleGAN2 always injects noise.')
             _expect(
                 layer.attr('activation') == 'lrelu'
@@ -176,11 +213,13 @@ def _stylegan2_generator(G: PersistentObject, source: str):
                 (3, 3), lwhere, 'MMagic expects 3x3 lrelu layers.')
             _expect(
                 layer.attr('up') == (2 if name == 'conv0' else 1), lwhere,
-                f'up={layer.attr("up")} where MMagic upsamples by '
-                f'{2 if name == "conv0" else 1}.')
+                f'up={short_repr(layer.attr("up"))} where MMagic upsamples '
+                f'by {2 if name == "conv0" else 1}.')
             _check_dense(layer.child('affine'), 1, 'linear', source)
-            if layer.attr('conv_clamp') is not None:
-                clamp = layer.attr('conv_clamp')
+            # the note carries the value into the config's comments
+            clamp = _checked(layer, 'conv_clamp', source, as_real,
+                             optional=True)
+            if clamp is not None:
                 notes.append(f'NVlabs clamps activations to +-{clamp} '
                              '(conv_clamp); MMagic\'s StyleGAN2 clamps only '
                              'in fp16.')
@@ -188,19 +227,16 @@ def _stylegan2_generator(G: PersistentObject, source: str):
         _check_dense(torgb.child('affine'), 1, 'linear', source)
         channels = _param(torgb, 'weight', source).shape[1]
         _expect(
-            math.isclose(torgb.attr('weight_gain'), 1 / math.sqrt(channels),
-                         rel_tol=1e-5), f'{source}: {torgb.path}',
-            'to-RGB weight gain is not 1/sqrt(C).')
+            math.isclose(_checked(torgb, 'weight_gain', source, as_real),
+                         1 / math.sqrt(channels), rel_tol=1e-5),
+            f'{source}: {torgb.path}', 'to-RGB weight gain is not 1/sqrt(C).')
         if res > 4:
             _check_filter(block, 'resample_filter', source)
             _check_filter(block.child('conv0'), 'resample_filter', source)
-    num_mapping = int(mapping.attr('num_layers'))
-    lr = float(mapping.child('fc0').attr('bias_gain'))
-    for i in range(num_mapping):
-        _check_dense(mapping.child(f'fc{i}'), lr, 'lrelu', source)
+    num_mapping, lr = _mapping(mapping, source)
     sizes = {k: tuple(v.shape) for k, v in tensors.items()}
     w_avg = 'mapping.w_avg' in tensors
-    z_dim, w_dim = int(G.attr('z_dim')), int(G.attr('w_dim'))
+    z_dim, w_dim = _checked(G, 'z_dim', source), _checked(G, 'w_dim', source)
     channels = {
         res: shape_of(tensors, f'synthesis.b{res}.conv1.weight', where)[0]
         for res in resolutions
@@ -212,32 +248,37 @@ def _stylegan2_generator(G: PersistentObject, source: str):
         num_mlps=num_mapping,
         lr_mlp=lr,
         channels=channels,
-        img_channels=int(G.attr('img_channels')),
-        w_avg_beta=mapping.attr('w_avg_beta') if w_avg else None)
+        img_channels=_checked(G, 'img_channels', source),
+        w_avg_beta=_checked(mapping, 'w_avg_beta', source, as_real)
+        if w_avg else None)
     table = _stylegan2_generator_table(resolutions, num_mapping, w_avg, sizes)
     return cfg, table, sorted(set(notes)) + stylegan2_notes(cfg)
 
 
 # ----------------------------------------------------------- StyleGAN3 G
-#: SynthesisNetwork / SynthesisLayer constructor arguments and defaults,
-#: identical in NVlabs' networks_stylegan3.py and MMagic's port.
-SG3_SYNTHESIS_DEFAULTS = dict(
-    channel_base=32768,
-    channel_max=512,
-    num_layers=14,
-    num_critical=2,
-    first_cutoff=2,
-    first_stopband=2**2.1,
-    last_stopband_rel=2**0.3,
-    margin_size=10,
-    output_scale=0.25,
-    num_fp16_res=4,
-    conv_kernel=3,
-    filter_size=6,
-    lrelu_upsampling=2,
-    use_radial_filters=False,
-    conv_clamp=256,
-    magnitude_ema_beta=0.999)
+#: SynthesisNetwork / SynthesisLayer constructor arguments, identical in
+#: NVlabs' networks_stylegan3.py and MMagic's port: default, and the check
+#: of a saved value (NVlabs' train.py sets conv_clamp None for --fp32)
+SG3_SYNTHESIS_ARGS = dict(
+    channel_base=(32768, as_int),
+    channel_max=(512, as_int),
+    num_layers=(14, as_int),
+    num_critical=(2, as_int),
+    first_cutoff=(2, as_real),
+    first_stopband=(2**2.1, as_real),
+    last_stopband_rel=(2**0.3, as_real),
+    margin_size=(10, as_int),
+    output_scale=(0.25, as_real),
+    num_fp16_res=(4, as_int),
+    conv_kernel=(3, as_int),
+    filter_size=(6, as_int),
+    lrelu_upsampling=(2, as_int),
+    use_radial_filters=(False, as_bool),
+    conv_clamp=(256, functools.partial(as_real, optional=True)),
+    magnitude_ema_beta=(0.999, as_real))
+#: arguments that SynthesisNetwork also keeps as attributes (read there)
+SG3_SAVED_ARGS = ('num_layers', 'num_critical', 'margin_size',
+                  'output_scale', 'num_fp16_res')
 #: attributes compared between the pickle's layers and MMagic's rebuilt ones
 SG3_LAYER_ATTRS = ('is_torgb', 'is_critically_sampled', 'use_fp16',
                    'in_channels', 'out_channels', 'in_size', 'out_size',
@@ -254,50 +295,60 @@ def _same(a: Any, b: Any) -> bool:
         return a is b
     if isinstance(a, (bool, str)) or isinstance(b, (bool, str)):
         return a == b
-    return bool(np.allclose(np.asarray(a, dtype=np.float64),
-                            np.asarray(b, dtype=np.float64), rtol=1e-6))
+    try:
+        return bool(np.allclose(np.asarray(a, dtype=np.float64),
+                                np.asarray(b, dtype=np.float64), rtol=1e-6))
+    except (TypeError, ValueError):  # not numbers: not the same
+        return False
 
 
 def _stylegan3_generator(G: PersistentObject, source: str):
     """(config, table, notes) of an NVlabs StyleGAN3 generator."""
-    where = f'{source}: {G.path}'
-    _expect(G.attr('c_dim', 0) == 0, where, 'conditional generators (c_dim='
-            f'{G.attr("c_dim")}) are not supported.')
+    _unconditional(G, source)
     mapping, synthesis = G.child('mapping'), G.child('synthesis')
-    # the decorator of torch_utils.persistence saves constructor arguments
-    init = dict(synthesis.attr('_init_kwargs', {}) or {})
-    unknown = sorted(
-        set(init) - set(SG3_SYNTHESIS_DEFAULTS) -
-        {'w_dim', 'img_resolution', 'img_channels'})
-    _expect(not unknown, f'{source}: {synthesis.path}',
-            f'constructor arguments {unknown} are unknown to MMagic\'s '
-            'StyleGAN3 port.')
-    # every argument written out: the rebuilt layers are compared below
-    synthesis_cfg = {k: init.get(k, v)
-                     for k, v in SG3_SYNTHESIS_DEFAULTS.items()}
-    for key in ('num_layers', 'num_critical', 'margin_size', 'output_scale',
-                'num_fp16_res'):
-        synthesis_cfg[key] = synthesis.attr(key)
-    num_mapping = int(mapping.attr('num_layers'))
-    lr = float(mapping.child('fc0').attr('bias_gain'))
-    for i in range(num_mapping):
-        _check_dense(mapping.child(f'fc{i}'), lr, 'lrelu', source)
+    num_mapping, lr = _mapping(mapping, source)
     cfg = stylegan3_generator_config(
-        out_size=int(G.attr('img_resolution')),
-        style_channels=int(G.attr('w_dim')),
-        noise_size=int(G.attr('z_dim')),
-        img_channels=int(G.attr('img_channels')),
-        synthesis=synthesis_cfg,
+        out_size=_checked(G, 'img_resolution', source),
+        style_channels=_checked(G, 'w_dim', source),
+        noise_size=_checked(G, 'z_dim', source),
+        img_channels=_checked(G, 'img_channels', source),
+        synthesis=_stylegan3_synthesis_args(synthesis, source),
         mapping=dict(
             num_layers=num_mapping,
             lr_multiplier=lr,
-            w_avg_beta=mapping.attr('w_avg_beta')))
+            w_avg_beta=_checked(mapping, 'w_avg_beta', source, as_real,
+                                optional=True)))
     _check_stylegan3_layout(cfg, synthesis, source)
     table = [
         Rename(key, re.sub(r'^mapping\.', 'style_mapping.', key))
         for key in G.tensors()
     ]
     return cfg, table, []
+
+
+def _stylegan3_synthesis_args(synthesis: PersistentObject,
+                              source: str) -> dict:
+    """Every ``SynthesisNetwork`` argument (written out: the rebuilt
+    layers are compared with the pickle's), each checked."""
+    where = f'{source}: {synthesis.path}'
+    # the decorator of torch_utils.persistence saves constructor arguments
+    init = synthesis.attr('_init_kwargs', {}) or {}
+    _expect(isinstance(init, dict), where,
+            f'_init_kwargs is {short_repr(init)}, not a dict.')
+    unknown = sorted(
+        set(init) - set(SG3_SYNTHESIS_ARGS) -
+        {'w_dim', 'img_resolution', 'img_channels'}, key=repr)
+    _expect(not unknown, where,
+            f'constructor arguments {short_repr(unknown)} are unknown to '
+            'MMagic\'s StyleGAN3 port.')
+    args = {}
+    for key, (default, check) in SG3_SYNTHESIS_ARGS.items():
+        if key in SG3_SAVED_ARGS:
+            args[key] = _checked(synthesis, key, source, check)
+        else:
+            args[key] = check(init.get(key, default),
+                              f'{where}._init_kwargs[{key!r}]')
+    return args
 
 
 def _check_stylegan3_layout(cfg: dict, synthesis: PersistentObject,
@@ -307,7 +358,7 @@ def _check_stylegan3_layout(cfg: dict, synthesis: PersistentObject,
     names = list(synthesis.attr('layer_names'))
     _expect(
         names == list(built.layer_names), f'{source}: {synthesis.path}',
-        f'layers {names} but the rebuilt MMagic network has '
+        f'layers {short_repr(names)} but the rebuilt MMagic network has '
         f'{list(built.layer_names)} (widths or sizes differ: pruned or '
         'modified StyleGAN3 networks are not supported).')
     pairs = [(synthesis.child('input'), built.input, SG3_INPUT_ATTRS)]
@@ -318,14 +369,14 @@ def _check_stylegan3_layout(cfg: dict, synthesis: PersistentObject,
             a, b = ours.attr(attr), getattr(theirs, attr)
             _expect(
                 _same(a, b), f'{source}: {ours.path}.{attr}',
-                f'{a!r} in the pickle but {b!r} in MMagic\'s rebuilt layer '
-                '(the saved constructor arguments do not reproduce the '
-                'architecture).')
+                f'{short_repr(a)} in the pickle but {b!r} in MMagic\'s '
+                'rebuilt layer (the saved constructor arguments do not '
+                'reproduce the architecture).')
     for attr in ('output_scale', 'margin_size', 'num_ws'):
         _expect(
             _same(synthesis.attr(attr), getattr(built, attr)),
             f'{source}: {synthesis.path}.{attr}',
-            f'{synthesis.attr(attr)!r} in the pickle but '
+            f'{short_repr(synthesis.attr(attr))} in the pickle but '
             f'{getattr(built, attr)!r} in MMagic.')
 
 
@@ -333,10 +384,9 @@ def _check_stylegan3_layout(cfg: dict, synthesis: PersistentObject,
 def _discriminator(D: PersistentObject, source: str):
     """(config, table) of an NVlabs ResNet discriminator."""
     where = f'{source}: {D.path}'
-    _expect(D.attr('c_dim', 0) == 0, where,
-            'conditional discriminators are not supported.')
-    resolutions = [int(r) for r in D.attr('block_resolutions')]
-    in_size = int(D.attr('img_resolution'))
+    _unconditional(D, source)
+    resolutions = _int_list(D, 'block_resolutions', source)
+    in_size = _checked(D, 'img_resolution', source)
     tensors = D.tensors()
     channels = {}
     table = [
@@ -347,8 +397,8 @@ def _discriminator(D: PersistentObject, source: str):
         block = D.child(f'b{res}')
         _expect(
             block.attr('architecture') == 'resnet', f'{source}: {block.path}',
-            f'architecture {block.attr("architecture")!r}: MMagic\'s '
-            'StyleGAN2 discriminator is the \'resnet\' one.')
+            f'architecture {short_repr(block.attr("architecture"))}: '
+            'MMagic\'s StyleGAN2 discriminator is the \'resnet\' one.')
         for name, down in (('conv0', 1), ('conv1', 2), ('skip', 2)):
             layer = block.child(name)
             _expect(
@@ -374,12 +424,12 @@ def _discriminator(D: PersistentObject, source: str):
         and epilogue.attr('cmap_dim', 0) == 0, ewhere,
         'only the unconditional \'resnet\' epilogue is supported.')
     mbstd = epilogue.child('mbstd')
+    # NVlabs' group_size None (the whole batch) has no MMagic equivalent
+    group_size = _checked(mbstd, 'group_size', source)
     _expect(
-        mbstd.attr('num_channels') == 1
-        and isinstance(mbstd.attr('group_size'), int), ewhere,
-        f'minibatch-stddev group_size={mbstd.attr("group_size")!r}, '
-        f'num_channels={mbstd.attr("num_channels")!r}: MMagic needs an int '
-        'group size and one channel.')
+        mbstd.attr('num_channels') == 1, ewhere,
+        f'minibatch-stddev num_channels='
+        f'{short_repr(mbstd.attr("num_channels"))}: MMagic uses one channel.')
     _check_dense(epilogue.child('fc'), 1, 'lrelu', source)
     _check_dense(epilogue.child('out'), 1, 'linear', source)
     channels[4] = shape_of(tensors, 'b4.conv.weight', where)[0]
@@ -391,9 +441,9 @@ def _discriminator(D: PersistentObject, source: str):
         Rename('b4.out.weight', 'final_linear.1.linear.weight_orig'),
         Rename('b4.out.bias', 'final_linear.1.bias'),
     ]
-    cfg = discriminator_config(
-        in_size, channels, int(D.attr('img_channels')),
-        mbstd.attr('group_size'))
+    cfg = discriminator_config(in_size, channels,
+                               _checked(D, 'img_channels', source),
+                               group_size)
     return cfg, table
 
 

@@ -30,10 +30,11 @@ import argparse
 import math
 import pickle
 import re
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
+from .config_values import as_int, as_real
 from .config_writer import (discriminator_config, stylegan2_generator_config,
                             stylegan2_notes)
 from .layout import LayoutError, Rename, apply_layout, shape_of
@@ -245,6 +246,33 @@ def convert_discriminator(state: dict, where: str):
 
 
 # ------------------------------------------------------------------- entry
+def _mapping_lr(lr_mlp: Optional[float], args: Any,
+                path: str) -> Tuple[float, List[str]]:
+    """The mapping learning-rate multiplier and the note it needs.
+
+    Args:
+        lr_mlp (float, optional): given by the caller (``--lr-mlp``).
+        args: the checkpoint's ``args`` (may lack ``lr_mlp``, or be None).
+        path (str): the checkpoint, for messages.
+
+    Returns:
+        tuple: (``lr_mlp``, else ``args.lr_mlp``, else rosinality's default;
+        the notes: the default is noted).
+
+    Raises:
+        ValueError: the value is not a finite number (``'0.01'``, nan).
+    """
+    if lr_mlp is not None:
+        return float(as_real(lr_mlp, 'lr_mlp')), []
+    stored = getattr(args, 'lr_mlp', None)
+    if stored is not None:
+        return float(as_real(stored, f'{path}: args.lr_mlp')), []
+    return DEFAULT_LR_MLP, [
+        f'lr_mlp is not stored in the checkpoint; used rosinality\'s '
+        f'default {DEFAULT_LR_MLP}.'
+    ]
+
+
 def convert_rosinality_checkpoint(path: str,
                                   lr_mlp: Optional[float] = None
                                   ) -> ConvertedTeacher:
@@ -262,13 +290,8 @@ def convert_rosinality_checkpoint(path: str,
     """
     ckpt = load_rosinality_checkpoint(path)
     args = ckpt.get('args')
-    notes, carried = [], {}
-    if lr_mlp is None:
-        lr_mlp = getattr(args, 'lr_mlp', None)
-        if lr_mlp is None:
-            lr_mlp = DEFAULT_LR_MLP
-            notes.append(f'lr_mlp is not stored in the checkpoint; used '
-                         f'rosinality\'s default {DEFAULT_LR_MLP}.')
+    lr_mlp, notes = _mapping_lr(lr_mlp, args, path)
+    carried = {}
     latent_avg = ckpt.get('latent_avg')
     cfg, state = convert_generator(ckpt['g_ema'], f'{path}: g_ema', lr_mlp,
                                    latent_avg)
@@ -277,7 +300,8 @@ def convert_rosinality_checkpoint(path: str,
     if latent_avg is not None:
         carried['w_avg'] = 'latent_avg -> w_avg'
     size = getattr(args, 'size', None)
-    if size is not None and int(size) != cfg['out_size']:
+    if size is not None and as_int(size, f'{path}: args.size') != \
+            cfg['out_size']:
         raise ValueError(f'{path}: args.size={size} but g_ema generates '
                          f'{cfg["out_size"]} px.')
     states = {'generator_ema': state}

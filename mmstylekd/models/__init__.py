@@ -9,6 +9,9 @@ from .losses import *  # noqa: F401,F403
 from .pruning import *  # noqa: F401,F403
 from .recorders import *  # noqa: F401,F403
 from .students import *  # noqa: F401,F403
+from .teacher_identity import (TeacherIdentity, TeacherMismatchError,
+                               check_recorded_teacher, check_student_teacher,
+                               weights_fingerprint)
 from .teacher_student_configs import (build_student,
                                       build_student_from_checkpoint,
                                       build_teacher, generator_configs)
@@ -16,5 +19,7 @@ from .teacher_student_configs import (build_student,
 __all__ = [
     'extract_generator_state', 'load_generator_weights', 'read_checkpoint',
     'compute_latent_directions', 'build_student',
-    'build_student_from_checkpoint', 'build_teacher', 'generator_configs'
+    'build_student_from_checkpoint', 'build_teacher', 'generator_configs',
+    'TeacherIdentity', 'TeacherMismatchError', 'check_recorded_teacher',
+    'check_student_teacher', 'weights_fingerprint'
 ]

@@ -17,8 +17,9 @@ from mmengine.config import Config, DictAction
 import mmstylekd  # noqa: F401
 from mmstylekd.evaluation import (consistency_figures, digit_agreement,
                                   generate_pairs, to_uint8)
-from mmstylekd.models import (build_lpips, build_student_from_checkpoint,
-                              build_teacher, generator_configs)
+from mmstylekd.models import (TeacherMismatchError, build_lpips,
+                              build_student_from_checkpoint, build_teacher,
+                              check_student_teacher, generator_configs)
 
 
 def parse_args():
@@ -39,6 +40,12 @@ def parse_args():
                         help='digits demo: how often a classifier fitted on '
                         'scikit-learn\'s digits gives teacher and student '
                         'images the same label')
+    parser.add_argument('--allow-other-teacher', action='store_true',
+                        help='compare a student distilled from another '
+                        'teacher (by default this stops)')
+    parser.add_argument('--allow-random-teacher', action='store_true',
+                        help='compare with a teacher of random weights '
+                        '(no teacher checkpoint)')
     parser.add_argument('--json', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
@@ -55,8 +62,14 @@ def main():
     teacher_cfg, student_cfg = generator_configs(cfg)
     student = build_student_from_checkpoint(student_cfg,
                                             args.student_checkpoint)
-    teacher = build_teacher(
-        teacher_cfg, args.teacher_checkpoint or cfg.model.get('teacher_ckpt'))
+    teacher_path = args.teacher_checkpoint or cfg.model.get('teacher_ckpt')
+    teacher = build_teacher(teacher_cfg, teacher_path)
+    try:
+        check_student_teacher(args.student_checkpoint, teacher, teacher_path,
+                              args.allow_other_teacher,
+                              args.allow_random_teacher)
+    except TeacherMismatchError as err:
+        raise SystemExit(str(err)) from None
     try:
         lpips_model = build_lpips(args.lpips_net)
     except FileNotFoundError as err:

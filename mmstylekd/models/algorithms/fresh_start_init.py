@@ -84,6 +84,10 @@ class FreshStartInitialisation:
             if module is not None:
                 for tensor in module.state_dict().values():
                     broadcast(tensor, src=0)
+                # no gradient of the initialisation (importance scores,
+                # mapping fitting) may reach the training optimiser, which
+                # would step frozen parameters that hold one
+                module.zero_grad(set_to_none=True)
         if getattr(model, 'with_ema_gen', False):
             model.generator_ema.module.load_state_dict(student.state_dict())
 

@@ -24,8 +24,10 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from ..latent_directions import compute_latent_directions
 from ..latent_inputs import injected_noise, w_from_z
+from ..teacher_identity import TeacherIdentity
 from ..teacher_student_configs import build_teacher
 from .checkpoint_layout import attach_checkpoint_layout
+from .finite_losses import stop_if_not_finite
 from .fresh_start_init import FreshStartInitialisation
 
 
@@ -85,7 +87,10 @@ class StyleKDMixin:
     Args (besides MMagic's model arguments):
         teacher (dict): teacher generator config.
         teacher_ckpt (str, optional): its checkpoint (path/URL); None means
-            random teacher weights (a loud warning).
+            random teacher weights (a loud warning). Checkpoints record it
+            (:class:`TeacherIdentity`): loading one distilled from another
+            teacher stops, naming both.
+        allow_other_teacher (bool): load such checkpoints anyway (warning).
         student_init (dict, optional): teacher-based initialisation of a
             fresh run (:func:`init_student_from_teacher`: ``criterion``,
             ``inherit_mapping``, ``inherit_synthesis``, ``fit_mapping``) and
@@ -110,6 +115,7 @@ class StyleKDMixin:
                  generator: dict,
                  teacher: dict,
                  teacher_ckpt: Optional[str] = None,
+                 allow_other_teacher: bool = False,
                  discriminator: Optional[dict] = None,
                  student_init: Optional[dict] = None,
                  student_ckpt: Optional[str] = None,
@@ -125,6 +131,8 @@ class StyleKDMixin:
         self.use_gan_loss = use_gan_loss and self.discriminator is not None
         self.teacher = build_teacher(teacher, teacher_ckpt)
         _keep_in_eval_mode(self.teacher)
+        self.teacher_identity = TeacherIdentity.of(self.teacher, teacher_ckpt,
+                                                   allow_other_teacher)
         if (student_init or {}).get('freeze_mapping', False):
             # before any DDP wrapper is built: it must know what trains
             _freeze(self.generator.style_mapping)
@@ -225,10 +233,15 @@ class StyleKDMixin:
         with wrapper.optim_context(self.generator):
             log_vars = self.train_generator(data['inputs'],
                                             data['data_samples'], wrapper)
-        if self.with_ema_gen:
-            self.generator_ema.update_parameters(_unwrap(self.generator))
-            if not self.generator_ema.update_buffers:
-                self.generator_ema.sync_buffers(_unwrap(self.generator))
+        if self.with_ema_gen:  # as MMagic's BaseGAN.train_step
+            student = _unwrap(self.generator)
+            curr_iter = MessageHub.get_current_instance().get_info('iter')
+            if curr_iter + 1 >= self.ema_start:
+                self.generator_ema.update_parameters(student)
+                if not self.generator_ema.update_buffers:
+                    self.generator_ema.sync_buffers(student)
+            else:  # before the EMA starts it copies the student
+                self.generator_ema.sync_parameters(student)
         return log_vars
 
     def train_discriminator(self, inputs, data_samples, optimizer_wrapper):
@@ -244,6 +257,13 @@ class StyleKDMixin:
                 'config of their resolution.')
         return super().train_discriminator(inputs, data_samples,
                                            optimizer_wrapper)
+
+    def disc_loss(self, *args, **kwargs):
+        """MMagic's discriminator losses, stopped on every rank when one is
+        not finite (before DDP's backward)."""
+        loss, log_vars = super().disc_loss(*args, **kwargs)
+        stop_if_not_finite(dict(log_vars, loss=loss), 'discriminator')
+        return loss, log_vars
 
     def train_generator(self, inputs: dict, data_samples,
                         optimizer_wrapper: OptimWrapper
@@ -266,22 +286,9 @@ class StyleKDMixin:
             gan_log.pop('loss', None)
             log_vars.update(gan_log)
         log_vars['loss'] = loss.detach()
-        _check_finite(log_vars)
+        stop_if_not_finite(log_vars, 'generator')  # before DDP's backward
         optimizer_wrapper.update_params(loss)
         return log_vars
-
-
-def _check_finite(log_vars: Dict[str, torch.Tensor]) -> None:
-    """Stop, naming the loss and the iteration, when a loss diverged."""
-    # components first: the total only says that one of them diverged
-    for name in sorted(log_vars, key=lambda n: n == 'loss'):
-        value = log_vars[name]
-        value = float(value.detach() if torch.is_tensor(value) else value)
-        if not math.isfinite(value):
-            iteration = MessageHub.get_current_instance().get_info('iter')
-            raise FloatingPointError(
-                f'{name} became {value} at iteration {iteration}; training '
-                'stopped (lower the learning rate or the loss weights).')
 
 
 @MODELS.register_module()

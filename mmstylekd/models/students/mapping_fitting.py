@@ -56,6 +56,11 @@ def fit_mapping_network(student: nn.Module,
         optimizer.step()
         if bar is not None:
             bar.update()
+    # The training optimiser holds every generator parameter, frozen ones
+    # included, and Adam steps any parameter whose .grad is set: a gradient
+    # left from fitting would move a frozen mapping network at the first
+    # step (and be added to the first real gradient of a trained one).
+    optimizer.zero_grad(set_to_none=True)
     for param in frozen:
         param.requires_grad_(False)
     if hasattr(mapping, 'w_avg') and hasattr(teacher.style_mapping, 'w_avg'):
