@@ -1,11 +1,13 @@
 """Student builder: torch-pruning on MMagic's real StyleGAN2/3 generators."""
 import pytest
 import torch
+from conftest import build_noisy_generator
 from mmagic.registry import MODELS
 
 import mmstylekd  # noqa: F401
 from mmstylekd.models import (copy_generator, init_student_from_teacher,
                               kept_channels, prune_generator)
+from mmstylekd.models.pruning import ContentAwareImportance, importance
 
 SG2 = dict(type='StyleGAN2Generator', out_size=16, style_channels=16,
            num_mlps=2)
@@ -226,6 +228,98 @@ def test_content_aware_uses_the_mask_function():
     unmasked = prune_generator(copy_generator(teacher), ratio=0.5,
                                criterion=crit).kept
     assert unmasked['convs.0'] != list(range(256))
+
+
+def content_aware_hand_scores(teacher, num_samples, batch_size, noise_prob,
+                              seed, scored_batches=None):
+    """CAGAN's scores written out: one random stream (z, per-sample noise
+    maps, replaced pixels, salt or pepper, batch after batch), the gradient
+    of the stored weight of the layer that reads each root's channels.
+    Only ``scored_batches`` (default all) are added up; the others are
+    drawn all the same."""
+    gen = copy_generator(teacher).requires_grad_(True)
+    last = len(gen.convs) - 1
+    readers = {'constant_input': gen.conv1, 'conv1': gen.convs[0]}
+    readers.update({f'convs.{i}': gen.convs[i + 1] for i in range(last)})
+    readers[f'convs.{last}'] = gen.to_rgbs[-1]
+    weights = [m.conv.weight_orig for m in readers.values()]
+    scores = {name: torch.zeros(w.shape[2])
+              for name, w in zip(readers, weights)}
+    rng = torch.Generator().manual_seed(seed)
+    for batch, start in enumerate(range(0, num_samples, batch_size)):
+        n = min(batch_size, num_samples - start)
+        z = torch.randn(n, gen.noise_size, generator=rng)
+        noise = [
+            torch.randn(n, 1, *getattr(gen, f'injected_noise_{i}').shape[-2:],
+                        generator=rng)
+            for i in range(gen.num_injected_noises)
+        ]
+        replace = torch.rand(n, 1, 16, 16, generator=rng) < noise_prob
+        salt = torch.randint(0, 2, (n, 1, 16, 16), generator=rng) * 2. - 1
+        if scored_batches is not None and batch not in scored_batches:
+            continue
+        img = gen([z], injected_noise=noise)
+        loss = (torch.where(replace, salt, img.detach()) - img).abs().sum()
+        for name, grad in zip(readers, torch.autograd.grad(loss, weights)):
+            scores[name] += grad[0].abs().mean(dim=(0, 2, 3))
+    return scores
+
+
+@pytest.fixture
+def content_aware_scores(monkeypatch):
+    """Scores the content-aware criterion computes, by root name."""
+    captured = {}
+    compute = ContentAwareImportance.compute
+
+    def spy(self, generator, arch, roots):
+        out = compute(self, generator, arch, roots)
+        captured.update({name: out[module] for name, module in roots})
+        return out
+
+    monkeypatch.setattr(ContentAwareImportance, 'compute', spy)
+    return captured
+
+
+# alone: all 3 batches (the last one short); as rank 1 of 2 (no process
+# group, so nothing to all-reduce): the block of batches 1-2 only, on the
+# samples that one process draws for them
+@pytest.mark.parametrize('rank,world_size,scored', [(0, 1, None),
+                                                    (1, 2, {1, 2})],
+                         ids=['alone', 'rank1-of-2'])
+def test_content_aware_scores_match_hand_computation(
+        rank, world_size, scored, content_aware_scores, monkeypatch):
+    monkeypatch.setattr(importance, 'get_dist_info',
+                        lambda: (rank, world_size))
+    teacher = build_noisy_generator(SG2)
+    crit = dict(type='ContentAwareImportance', num_samples=5, batch_size=2,
+                noise_prob=0.3, seed=2)
+    prune_generator(copy_generator(teacher), ratio=0.5, criterion=crit)
+    expected = content_aware_hand_scores(
+        teacher, **{k: v for k, v in crit.items() if k != 'type'},
+        scored_batches=scored)
+    assert content_aware_scores.keys() == expected.keys()
+    for name, score in expected.items():
+        assert score.max() > 0, name
+        torch.testing.assert_close(content_aware_scores[name], score,
+                                   rtol=1e-5, atol=1e-12, msg=name)
+
+
+@pytest.mark.parametrize('num_batches,world_size', [(4, 2), (3, 2), (7, 3),
+                                                    (2, 3), (0, 2)])
+def test_batches_are_shared_out_in_blocks(num_batches, world_size,
+                                          monkeypatch):
+    blocks = []
+    for rank in range(world_size):
+        monkeypatch.setattr(importance, 'get_dist_info',
+                            lambda rank=rank: (rank, world_size))
+        sizes, mine = importance.batches_of_this_process(
+            num_batches * 3 - (num_batches > 0), 3)
+        assert len(sizes) == num_batches and sum(sizes) == max(
+            0, num_batches * 3 - 1)
+        blocks.append(list(mine))
+    # every batch scored once, in contiguous blocks of nearly equal sizes
+    assert sum(blocks, []) == list(range(num_batches))
+    assert max(map(len, blocks)) - min(map(len, blocks)) <= 1
 
 
 def test_heterogeneous_widths_and_too_wide_student():

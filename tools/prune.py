@@ -4,18 +4,25 @@
         [--criterion NAME] [--fit-mapping-iters N] [--device cuda] \
         --out STUDENT.pth
 
+    # N processes share the content-aware / diversity-aware scoring
+    bash tools/dist_launch.sh prune.py N CONFIG --out STUDENT.pth ...
+
 Writes an MMagic-style checkpoint: ``state_dict`` holds the student under
 ``generator.`` and ``generator_ema.module.`` (so ``load_from`` and our tools
 read it); ``meta`` records the student config (explicit widths), which teacher
 channels each layer kept, the criterion, the ratio and the teacher file.
 """
 import argparse
+import os
 import os.path as osp
 
 import torch
+import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
+from mmengine.dist import barrier, init_dist, is_distributed, is_main_process
 
 import mmstylekd  # noqa: F401
+from mmstylekd.engine import setup_cpu_distributed
 from mmstylekd.engine.atomic_output import atomic_write, plain
 from mmstylekd.models import (build_student, build_teacher, generator_configs,
                               init_student_from_teacher)
@@ -45,7 +52,30 @@ def parse_args():
     parser.add_argument('--overwrite', action='store_true',
                         help='replace --out when it exists')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    return parser.parse_args()
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher: the processes share the scoring of the '
+        'content-aware and diversity-aware criteria; rank 0 writes --out '
+        '(bash tools/dist_launch.sh prune.py N CONFIG ...)')
+    # torch.distributed.launch passes `--local-rank` (torch >= 2.0).
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def init_processes(cfg: Config, launcher: str) -> None:
+    """Join the process group of a multi-process run (gloo without a GPU,
+    the config's backend, default nccl, with one)."""
+    if launcher == 'none':
+        return
+    cfg.launcher = launcher
+    setup_cpu_distributed(cfg)
+    if not is_distributed():
+        init_dist(launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
 
 
 def main():
@@ -68,6 +98,8 @@ def main():
     if osp.exists(args.out) and not args.overwrite:
         raise SystemExit(f'{args.out} exists: give another --out or add '
                          '--overwrite to replace it.')
+    init_processes(cfg, args.launcher)
+    barrier()  # every process has checked --out before rank 0 writes it
     student = build_student(student_cfg)  # validates the ratio first
     teacher = build_teacher(teacher_cfg, ckpt)
     device = torch.device(args.device)
@@ -80,6 +112,9 @@ def main():
         fit_mapping=init_cfg.get('fit_mapping'),
         seed=args.seed)
     student.cpu()
+    if not is_main_process():  # every process pruned the same way
+        torch_dist.destroy_process_group()
+        return
 
     recorded_cfg = dict(student_cfg.to_dict()
                         if hasattr(student_cfg, 'to_dict') else student_cfg)
@@ -105,6 +140,8 @@ def main():
                  force=True)
     print(f'Student written to {args.out}: widths {report["channels"]}, '
           f'criterion {report["criterion"]["type"]}')
+    if is_distributed():
+        torch_dist.destroy_process_group()
 
 
 if __name__ == '__main__':

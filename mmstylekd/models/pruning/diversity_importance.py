@@ -5,7 +5,7 @@ by how differently it reacts to different latent perturbations: channels
 whose gradient changes most from one perturbation direction to the next
 are the ones that carry the variety of the outputs, and are kept.
 """
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -13,7 +13,8 @@ from mmagic.registry import TASK_UTILS
 
 from ..latent_inputs import injected_noise, w_from_z
 from .architectures import PrunableArchitecture
-from .importance import (ChannelImportance, gradients_in_eval_mode,
+from .importance import (BatchScoreSum, ChannelImportance,
+                         batches_of_this_process, gradients_in_eval_mode,
                          sample_progress)
 
 
@@ -95,7 +96,9 @@ class DiversityAwareImportance(ChannelImportance):
     Cost per batch: one forward pass with a graph, ``num_directions``
     without, and ``num_directions`` backward passes. For 256 px teachers
     score on a GPU (``tools/prune.py --device cuda``): on a CPU one batch
-    of the defaults takes minutes.
+    of the defaults takes minutes. In a distributed run the batches are
+    split between the processes and every process gets the scores of all
+    of them (:mod:`.importance`); the PCA runs on every process.
 
     Args:
         num_samples (int): number of z whose perturbations are scored.
@@ -136,32 +139,51 @@ class DiversityAwareImportance(ChannelImportance):
         directions = directions.to(device)
         readers = {root: self._reader(arch, root) for _, root in roots}
         params = {root: arch.in_param(m) for root, m in readers.items()}
-        scores = {
-            root: torch.zeros(arch.out_weight(root).shape[0])
-            for _, root in roots
-        }
+        sizes, mine = batches_of_this_process(self.num_samples,
+                                              self.batch_size)
+        scores = BatchScoreSum(
+            {root: arch.out_weight(root).shape[0]
+             for _, root in roots}, len(sizes))
         gen = torch.Generator().manual_seed(self.seed + 1)
-        bar = sample_progress(self.num_samples)
+        bar = sample_progress(sum(sizes[b] for b in mine))
         with gradients_in_eval_mode(generator, params.values()):
-            for start in range(0, self.num_samples, self.batch_size):
-                n = min(self.batch_size, self.num_samples - start)
+            # the batches before this process's are drawn (not scored) so
+            # that every batch holds the same samples in any process
+            for batch, n in enumerate(sizes[:mine.stop]):
+                draws = self._draw(generator, n, ratios, gen)
+                if batch not in mine:
+                    continue
                 grads = self._batch_gradients(generator, arch, readers,
-                                              params, directions, ratios, n,
-                                              gen)
-                for root, per_direction in grads.items():
-                    # (K, C): spread of the gradient across the directions
-                    dev = per_direction - per_direction.mean(0, keepdim=True)
-                    scores[root] += (dev**2).sum(0).cpu()
+                                              params, directions, *draws)
+                # (K, C): spread of the gradient across the directions
+                scores.add(batch, {
+                    root: ((g - g.mean(0, keepdim=True))**2).sum(0)
+                    for root, g in grads.items()
+                })
                 if bar is not None:
                     bar.update(n)
-        return scores
+        return scores.total()
+
+    def _draw(self, generator: nn.Module, n: int, ratios: torch.Tensor,
+              gen: torch.Generator
+              ) -> Tuple[torch.Tensor, torch.Tensor,
+                         Optional[List[torch.Tensor]]]:
+        """The random numbers of one batch of ``n`` samples, on the CPU, in
+        the order drawn from ``gen``: z, the direction indices, the
+        per-sample injected noise (StyleGAN2; None for StyleGAN3)."""
+        z = torch.randn(n, generator.noise_size, generator=gen)
+        picks = torch.multinomial(
+            ratios, self.num_directions, replacement=True, generator=gen)
+        noise = injected_noise(generator, n, gen, device=torch.device('cpu'))
+        return z, picks, noise
 
     def _batch_gradients(self, generator: nn.Module,
                          arch: PrunableArchitecture,
                          readers: Dict[nn.Module, nn.Module],
                          params: Dict[nn.Module, nn.Parameter],
-                         directions: torch.Tensor, ratios: torch.Tensor,
-                         n: int, gen: torch.Generator
+                         directions: torch.Tensor, z: torch.Tensor,
+                         picks: torch.Tensor,
+                         noise: Optional[List[torch.Tensor]]
                          ) -> Dict[nn.Module, torch.Tensor]:
         """Per-direction channel gradients for one batch of z.
 
@@ -169,12 +191,11 @@ class DiversityAwareImportance(ChannelImportance):
             dict: {root: (num_directions, C_root)}.
         """
         device = directions.device
-        z = torch.randn(n, generator.noise_size, generator=gen).to(device)
-        picks = torch.multinomial(
-            ratios, self.num_directions, replacement=True, generator=gen)
-        synthesise = self._synthesis_fn(generator, n, gen)
+        if noise is not None:
+            noise = [m.to(device) for m in noise]
+        synthesise = self._synthesis_fn(generator, noise)
         with torch.no_grad():
-            w = w_from_z(generator, z)
+            w = w_from_z(generator, z.to(device))
         with torch.enable_grad():
             img = synthesise(w)
         per_root: Dict[nn.Module, List[torch.Tensor]] = {
@@ -196,10 +217,10 @@ class DiversityAwareImportance(ChannelImportance):
         return {root: torch.stack(g) for root, g in per_root.items()}
 
     @staticmethod
-    def _synthesis_fn(generator: nn.Module, n: int, gen: torch.Generator):
-        """w (n, C) -> images, with one per-sample injected-noise draw
-        (StyleGAN2) used for every call."""
-        noise = injected_noise(generator, n, gen)
+    def _synthesis_fn(generator: nn.Module,
+                      noise: Optional[List[torch.Tensor]]):
+        """w (n, C) -> images, with the per-sample injected ``noise``
+        (StyleGAN2; None for StyleGAN3) used for every call."""
         if noise is None:  # StyleGAN3
             return lambda w: generator(w, input_is_latent=True)
         return lambda w: generator([w],

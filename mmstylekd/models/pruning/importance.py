@@ -6,6 +6,21 @@ kept). Scores are computed once by :meth:`ChannelImportance.prepare`, on the
 unpruned teacher, so the result does not depend on the order in which groups
 are pruned. Criteria are registered in MMagic's ``TASK_UTILS`` and chosen in
 config, e.g. ``criterion=dict(type='StyleAwareImportance', num_samples=256)``.
+
+In a distributed run (an initialised ``torch.distributed`` process group,
+e.g. the first iteration of ``tools/dist_train.sh``) every process must
+prune, with the same criterion. The criteria that back-propagate samples
+(content-aware, diversity-aware) then split their batches between the
+processes: each scores its own block of batches, the per-batch scores are
+all-reduced, and every process sums them in batch order. Batch b holds the
+same samples (z, injected noise, salt and pepper, directions) whatever the
+number of processes, as every process draws the random numbers of the
+batches before its own ones in order, so N processes score the samples of a
+single-process run, each 1/N of them, and all get the same scores: those
+of one process on the same device (bit for bit where its kernels are
+deterministic, e.g. on a CPU with the same number of threads). The
+style-aware criterion and the PCA of the diversity-aware one (one batched
+pass of the mapping network, no backward) run in full on every process.
 """
 import contextlib
 import importlib
@@ -15,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch_pruning as tp
 from mmagic.registry import TASK_UTILS
-from mmengine.dist import is_main_process
+from mmengine.dist import all_reduce, get_dist_info, is_main_process
 from mmengine.utils import ProgressBar
 
 from ..latent_inputs import injected_noise, w_from_z
@@ -174,6 +189,67 @@ def sample_progress(total: int) -> Optional[ProgressBar]:
     return ProgressBar(total) if is_main_process() else None
 
 
+def batches_of_this_process(num_samples: int,
+                            batch_size: int) -> Tuple[List[int], range]:
+    """Sizes of the batches of ``num_samples`` and the ones this process
+    scores.
+
+    Batch b holds samples ``b * batch_size`` up to ``num_samples``. In a
+    distributed run (``mmengine.dist``) each process takes one contiguous
+    block of batches (block sizes differ by at most one batch); alone, a
+    process takes them all.
+
+    Returns:
+        tuple[list[int], range]: every batch's size; this process's batch
+        indices.
+    """
+    if int(batch_size) < 1:
+        raise ValueError(f'batch_size must be at least 1, got {batch_size}.')
+    sizes = [
+        min(batch_size, num_samples - start)
+        for start in range(0, num_samples, batch_size)
+    ]
+    rank, world_size = get_dist_info()
+    return sizes, range(
+        len(sizes) * rank // world_size,
+        len(sizes) * (rank + 1) // world_size)
+
+
+class BatchScoreSum:
+    """Per-channel scores summed over batches that processes share out.
+
+    Each process records the scores of its own batches, one row per batch
+    (:meth:`add`); :meth:`total` all-reduces the rows (the rows of other
+    processes' batches are zeros here, so each row arrives exactly as its
+    process computed it) and adds them up in batch order. Every process
+    gets the same sums, bit for bit those that one process scoring all
+    batches makes (``score += batch score``, batch after batch). Costs
+    ``num_batches * sum(widths)`` floats.
+
+    Args:
+        widths: {root: number of channels}, the roots in a fixed order.
+        num_batches: the number of batches of all processes.
+    """
+
+    def __init__(self, widths: Dict[nn.Module, int], num_batches: int):
+        self.widths = dict(widths)
+        self.rows = torch.zeros(num_batches, sum(self.widths.values()))
+
+    def add(self, batch: int, scores: Dict[nn.Module, torch.Tensor]) -> None:
+        """Record the (C,) scores of every root for batch ``batch``."""
+        self.rows[batch] = torch.cat(
+            [scores[root].detach().float().cpu() for root in self.widths])
+
+    def total(self) -> Dict[nn.Module, torch.Tensor]:
+        """{root: (C,) sum over all batches}; a collective operation in a
+        distributed run: every process must call it."""
+        all_reduce(self.rows, op='sum')
+        total = torch.zeros(self.rows.shape[1])
+        for row in self.rows:  # batch order, as a single process
+            total += row
+        return dict(zip(self.widths, total.split(list(self.widths.values()))))
+
+
 @TASK_UTILS.register_module()
 class ContentAwareImportance(ChannelImportance):
     """CAGAN's content-aware channel importance (Liu et al., CVPR 2021).
@@ -186,7 +262,9 @@ class ContentAwareImportance(ChannelImportance):
     ``sum |noisy - G(z)|`` (only the replaced pixels count), is
     back-propagated. A channel's score is the mean ``|dL/dW|`` of the
     weights that read it in the next convolution of the main path (mean
-    over output channels and kernel), summed over batches.
+    over output channels and kernel), summed over batches. In a
+    distributed run the batches are split between the processes, and every
+    process gets the sums over all of them (see the module's docstring).
 
     Differences from CAGAN: CAGAN's mask is a BiSeNet face parsing
     (everything but background and clothes), which is not bundled here:
@@ -227,32 +305,63 @@ class ContentAwareImportance(ChannelImportance):
         readers = {root: self._reader(arch, root) for _, root in roots}
         params = {root: arch.in_param(reader)
                   for root, reader in readers.items()}
-        scores = {root: torch.zeros(p.shape[0]) for root, p in
-                  ((r, arch.in_columns(readers[r], params[r]))
-                   for r in params)}
-        bar = sample_progress(self.num_samples)
+        sizes, mine = batches_of_this_process(self.num_samples,
+                                              self.batch_size)
+        scores = BatchScoreSum(
+            {root: arch.in_columns(readers[root], p).shape[0]
+             for root, p in params.items()}, len(sizes))
+        bar = sample_progress(sum(sizes[b] for b in mine))
         with gradients_in_eval_mode(generator, params.values()):
-            for start in range(0, self.num_samples, self.batch_size):
-                n = min(self.batch_size, self.num_samples - start)
-                z = torch.randn(n, generator.noise_size, generator=rng)
+            # the batches before this process's are drawn (not scored) so
+            # that every batch holds the same samples in any process
+            for batch, n in enumerate(sizes[:mine.stop]):
+                z, noise, replace, salt = self._draw(generator, n, rng)
+                if batch not in mine:
+                    continue
+                if noise is not None:
+                    noise = [m.to(device) for m in noise]
                 with torch.enable_grad():
-                    images = self._generate(generator, z.to(device), rng)
-                    noisy = self._salt_and_pepper(images.detach(), rng)
+                    images = self._generate(generator, z.to(device), noise)
+                    noisy = self._salt_and_pepper(images.detach(), replace,
+                                                  salt)
                     loss = (noisy - images).abs().sum()
                     grads = torch.autograd.grad(loss, list(params.values()))
-                for root, grad in zip(params, grads):
-                    columns = arch.in_columns(readers[root], grad.abs())
-                    scores[root] += columns.mean(1).cpu()
+                scores.add(batch, {
+                    root: arch.in_columns(readers[root], grad.abs()).mean(1)
+                    for root, grad in zip(params, grads)
+                })
                 if bar is not None:
                     bar.update(n)
-        return scores
+        return scores.total()
 
-    def _salt_and_pepper(self, images: torch.Tensor,
-                         rng: torch.Generator) -> torch.Tensor:
+    def _draw(self, generator: nn.Module, n: int, rng: torch.Generator
+              ) -> Tuple[torch.Tensor, Optional[List[torch.Tensor]],
+                         torch.Tensor, torch.Tensor]:
+        """The random numbers of one batch of ``n`` samples, on the CPU, in
+        the order drawn from ``rng``: z, the per-sample injected noise
+        (StyleGAN2; None for StyleGAN3), which pixels are replaced and their
+        salt (+1) or pepper (-1), both (n, 1, H, W)."""
+        z = torch.randn(n, generator.noise_size, generator=rng)
+        noise = injected_noise(generator, n, rng, device=torch.device('cpu'))
+        size = self._image_size(generator)
+        replace = torch.rand(n, 1, *size, generator=rng) < self.noise_prob
+        salt = torch.randint(0, 2, (n, 1, *size), generator=rng) * 2. - 1
+        return z, noise, replace, salt
+
+    @staticmethod
+    def _image_size(generator: nn.Module) -> Tuple[int, int]:
+        """(H, W) of the generator's images (MMagic's ``out_size``)."""
+        size = generator.out_size
+        return (size, size) if isinstance(size, int) else tuple(size)
+
+    def _salt_and_pepper(self, images: torch.Tensor, replace: torch.Tensor,
+                         salt: torch.Tensor) -> torch.Tensor:
         """Copy of ``images`` (N, C, H, W) with content pixels replaced."""
-        n, _, h, w = images.shape
-        replace = torch.rand(n, 1, h, w, generator=rng) < self.noise_prob
-        salt = torch.randint(0, 2, (n, 1, h, w), generator=rng) * 2. - 1
+        if replace.shape[-2:] != images.shape[-2:]:
+            raise RuntimeError(
+                f'ContentAwareImportance: the generator\'s out_size '
+                f'{tuple(replace.shape[-2:])} is not the size of its images '
+                f'{tuple(images.shape[-2:])}.')
         replace, salt = replace.to(images.device), salt.to(images)
         if self.mask_fn is not None:
             mask = self.mask_fn(images)
@@ -261,9 +370,8 @@ class ContentAwareImportance(ChannelImportance):
         return torch.where(replace, salt, images)
 
     @staticmethod
-    def _generate(generator, z, rng):
-        """G(z) with per-sample injected noise drawn from ``rng``."""
-        noise = injected_noise(generator, z.shape[0], rng)
+    def _generate(generator, z, noise):
+        """G(z) with the per-sample injected ``noise`` (None: StyleGAN3)."""
         if noise is None:  # StyleGAN3
             return generator(z)
         return generator([z], injected_noise=noise, return_noise=False)

@@ -38,6 +38,12 @@ def init_student_from_teacher(student: nn.Module,
     Freezing the mapping network is the training model's business
     (``student_init.freeze_mapping`` of the StyleKD models).
 
+    In a distributed run every process must call it with the same
+    arguments: the content-aware and diversity-aware criteria share their
+    samples out between the processes and all-reduce the scores, so that
+    every process prunes the teacher the same way, each doing 1/N of the
+    scoring.
+
     Args:
         student: a ``StyleGAN2StudentGenerator``/``StyleGAN3StudentGenerator``.
         teacher: the teacher generator (not modified).
