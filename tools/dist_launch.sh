@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: bash tools/dist_launch.sh TOOL NPROC [TOOL args...]
-# Starts NPROC processes of tools/TOOL (train.py, test.py) on this machine
+# Starts NPROC processes of tools/TOOL (train.py, test.py, prune.py) on this machine
 # with torch.distributed.run: one per GPU, or, on a machine without a GPU,
 # CPU processes that communicate through gloo. Runs the project's
 # environment (.venv, made by tools/setup_env.sh) unless PYTHON names another

@@ -24,7 +24,8 @@ from mmengine.dist import barrier, init_dist, is_distributed, is_main_process
 import mmstylekd  # noqa: F401
 from mmstylekd.engine import setup_cpu_distributed
 from mmstylekd.engine.atomic_output import atomic_write, plain
-from mmstylekd.models import (build_student, build_teacher, generator_configs,
+from mmstylekd.models import (build_student, build_teacher,
+                              check_student_init, generator_configs,
                               init_student_from_teacher)
 
 
@@ -85,6 +86,10 @@ def main():
         cfg.merge_from_dict(args.cfg_options)
     teacher_cfg, student_cfg = generator_configs(cfg)
     init_cfg = dict(cfg.model.get('student_init', None) or {})
+    try:
+        check_student_init(init_cfg)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     if args.ratio is not None:
         student_cfg.pop('channels', None)
         student_cfg['ratio'] = args.ratio
@@ -110,6 +115,7 @@ def main():
         inherit_mapping=init_cfg.get('inherit_mapping', True),
         inherit_synthesis=True,
         fit_mapping=init_cfg.get('fit_mapping'),
+        refine=init_cfg.get('refine'),
         seed=args.seed)
     student.cpu()
     if not is_main_process():  # every process pruned the same way
@@ -130,6 +136,7 @@ def main():
             kept_channels=report['kept'],
             criterion=report['criterion'],
             mapping_fit=report.get('mapping_fit'),
+            refine=report.get('refine'),
             ratio=student_cfg.get('ratio'),
             teacher_checkpoint=ckpt,
             mmstylekd_version=mmstylekd.__version__)),

@@ -15,6 +15,7 @@ differences from row (c), the demo, exceed their spread.
 import argparse
 import glob
 import json
+import math
 import os
 import os.path as osp
 import statistics
@@ -35,6 +36,9 @@ ROWS = [
      'ablation_f_diversity_aware.py'),
     ('g', '(g) heterogeneous student, fitted 2-layer mapping',
      'ablation_g_heterogeneous.py'),
+    ('h', '(h) (c) with Singular Value Scaling', 'ablation_h_svs.py'),
+    ('i', '(i) (c) with diversity-aware pruning + SVS',
+     'ablation_i_dcp_svs.py'),
 ]
 REFERENCE = 'c'
 # (key, header, format of the mean)
@@ -72,6 +76,10 @@ def parse_args():
                         help='reuse a run\'s result.json when it was made '
                         'with the same --iters (resume an interrupted '
                         'ablation)')
+    parser.add_argument('--measure-at', type=int, nargs='+', default=[],
+                        help='also measure same digit and L1 at these '
+                        'iterations (checkpoints are saved there): how '
+                        'fast each row converges')
     parser.add_argument('--json', action='store_true',
                         help='print all figures as one JSON line at the end')
     return parser.parse_args()
@@ -116,20 +124,33 @@ def train_and_measure(cfg, work, seed, args):
     if args.reuse and osp.isfile(result_file):
         with open(result_file) as f:
             result = json.load(f)
-        if result.get('iters') == args.iters:
+        if result.get('iters') == args.iters and all(
+                f'agreement@{it}' in result for it in args.measure_at):
             print(f'reusing {result_file}', flush=True)
             return result
     start = time.time()
+    interval = math.gcd(args.iters, *args.measure_at)
     run([sys.executable, 'tools/train.py', cfg, '--work-dir', work,
          '--cfg-options', f'train_cfg.max_iters={args.iters}',
-         f'train_cfg.val_interval={args.iters}', f'randomness.seed={seed}'])
+         f'train_cfg.val_interval={args.iters}', f'randomness.seed={seed}',
+         f'default_hooks.checkpoint.interval={interval}'])
     minutes = (time.time() - start) / 60
     with open(osp.join(ROOT, work, 'last_checkpoint')) as f:
         ckpt = f.read().strip()
-    fig = last_json(run([sys.executable,
-                         'tools/analysis_tools/consistency.py', cfg, ckpt,
-                         '--num-samples', str(args.num_samples),
-                         '--digit-agreement', '--json']))
+
+    def consistency(checkpoint):
+        return last_json(run([sys.executable,
+                              'tools/analysis_tools/consistency.py', cfg,
+                              checkpoint, '--num-samples',
+                              str(args.num_samples), '--digit-agreement',
+                              '--json']))
+
+    fig = consistency(ckpt)
+    early = {}
+    for it in args.measure_at:
+        at = consistency(osp.join(ROOT, work, f'iter_{it}.pth'))
+        early[f'agreement@{it}'] = at['agreement']
+        early[f'l1@{it}'] = at['l1']
     inv = last_json(run([sys.executable, 'tools/analysis_tools/inversion.py',
                          cfg, ckpt, '--digits', str(args.inversion_images),
                          '--steps', str(args.inversion_steps), '--models',
@@ -140,7 +161,8 @@ def train_and_measure(cfg, work, seed, args):
                   agreement=fig['agreement'],
                   student_confidence=fig['student_confidence'],
                   swd=last_val(osp.join(ROOT, work)).get('swd/avg'),
-                  inversion_psnr=inv['student_psnr'], minutes=minutes)
+                  inversion_psnr=inv['student_psnr'], minutes=minutes,
+                  **early)
     with open(result_file, 'w') as f:
         json.dump(result, f)
     return result
@@ -150,7 +172,7 @@ def summarise(runs):
     """{column: (mean, std)}; std is the sample standard deviation (0 with
     one seed); None where a run lacks the figure."""
     summary = {}
-    for key, _, _ in COLUMNS:
+    for key, _, _ in columns(runs):
         values = [r[key] for r in runs]
         if any(v is None for v in values):
             summary[key] = None
@@ -158,6 +180,16 @@ def summarise(runs):
         std = statistics.stdev(values) if len(values) > 1 else 0.0
         summary[key] = (statistics.fmean(values), std)
     return summary
+
+
+def columns(runs):
+    """COLUMNS plus same digit and L1 at the --measure-at iterations."""
+    extra = sorted({int(k.split('@')[1]) for r in runs for k in r
+                    if k.startswith('agreement@')})
+    early = [(f'{name}@{it}', f'{header} at {it}', fmt) for it in extra
+             for name, header, fmt in (('agreement', 'same digit', '{:.1%}'),
+                                       ('l1', 'L1', '{:.4f}'))]
+    return early + COLUMNS
 
 
 def cell(stat, fmt):
@@ -207,11 +239,12 @@ def main():
         rows.append(dict(key=key, label=label, config=name, runs=runs,
                          summary=summarise(runs)))
 
+    shown = columns([r for row in rows for r in row['runs']])
     print()
-    print('| run | ' + ' | '.join(h for _, h, _ in COLUMNS) + ' |')
-    print('|---|' + '---|' * len(COLUMNS))
+    print('| run | ' + ' | '.join(h for _, h, _ in shown) + ' |')
+    print('|---|' + '---|' * len(shown))
     for row in rows:
-        cells = [cell(row['summary'][k], f) for k, _, f in COLUMNS]
+        cells = [cell(row['summary'].get(k), f) for k, _, f in shown]
         print(f'| {row["label"]} | ' + ' | '.join(cells) + ' |')
     print(f'\nMean ± standard deviation over seeds {args.seeds} '
           f'(randomness.seed); {args.iters} iterations each, batch 16; '

@@ -17,7 +17,8 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from ..generator_checkpoint import load_generator_weights, read_checkpoint
-from ..students import fit_mapping_network, init_student_from_teacher
+from ..students import (check_student_init, fit_mapping_network,
+                        init_student_from_teacher, refine_student)
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
@@ -46,6 +47,7 @@ class FreshStartInitialisation:
     def __init__(self, model: nn.Module, student_init: Optional[dict],
                  student_ckpt: Optional[str], teacher_ckpt: Optional[str]):
         self.student_init = None
+        check_student_init(student_init)
         if student_init is not None:
             self.student_init = dict(student_init)
             self.student_init.pop('freeze_mapping', None)
@@ -71,6 +73,7 @@ class FreshStartInitialisation:
             fit = (self.student_init or {}).get('fit_mapping')
             if fit is not None:
                 fit_mapping_network(student, model.teacher, **dict(fit))
+            self._refine_loaded_student(student)
         elif self.student_init is not None:
             init_student_from_teacher(student, model.teacher,
                                       **self.student_init)
@@ -90,6 +93,21 @@ class FreshStartInitialisation:
                 module.zero_grad(set_to_none=True)
         if getattr(model, 'with_ema_gen', False):
             model.generator_ema.module.load_state_dict(student.state_dict())
+
+    def _refine_loaded_student(self, student: nn.Module) -> None:
+        """``student_init.refine`` on a ``student_ckpt``, unless the file
+        was already refined (``tools/prune.py`` records it in ``meta``)."""
+        refine = (self.student_init or {}).get('refine')
+        if refine is None:
+            return
+        meta = read_checkpoint(self.student_ckpt).get('meta') or {}
+        if meta.get('refine') == dict(refine):
+            print_log(f'{self.student_ckpt} is already refined by '
+                      f'{refine["type"]}.', logger='current')
+            return
+        changed = refine_student(student, refine)
+        print_log(f'Student refined by {refine["type"]} ({changed}).',
+                  logger='current')
 
     def _load_teacher_discriminator(self, discriminator: nn.Module) -> None:
         path = self.discriminator_ckpt

@@ -1,4 +1,5 @@
 """Initialise a student generator from its teacher (the paper's piece 1)."""
+import inspect
 import logging
 from typing import Optional, Union
 
@@ -8,6 +9,7 @@ from mmengine.logging import print_log
 
 from ..pruning import architecture_of, copy_generator, prune_generator
 from .mapping_fitting import fit_mapping_network
+from .refinements import refine_student
 
 
 def student_widths(student: nn.Module):
@@ -23,6 +25,7 @@ def init_student_from_teacher(student: nn.Module,
                               inherit_mapping: bool = True,
                               inherit_synthesis: bool = True,
                               fit_mapping: Optional[dict] = None,
+                              refine: Optional[dict] = None,
                               seed: int = 0,
                               device: Union[None, str,
                                             torch.device] = None) -> dict:
@@ -48,6 +51,9 @@ def init_student_from_teacher(student: nn.Module,
         student: a ``StyleGAN2StudentGenerator``/``StyleGAN3StudentGenerator``.
         teacher: the teacher generator (not modified).
         criterion: importance config, default ``WeightL1Importance``.
+        refine: a refinement of the initialised student's weights
+            (:mod:`.refinements`, e.g. ``dict(type='SingularValueScaling')``),
+            applied last, after pruning, inheritance and mapping fitting.
         seed: seed of the criterion's and the tracing's random draws.
         device: where the teacher copy is scored and pruned (default: the
             teacher's device; a GPU makes content-aware criteria fast).
@@ -108,9 +114,36 @@ def init_student_from_teacher(student: nn.Module,
         student.style_mapping.load_state_dict(teacher_mapping)
     mapping = 'fitted' if fit_mapping is not None else \
         'inherited' if inherit_mapping else 're-initialised'
+    refined = ''
+    if refine is not None:
+        report['refine'] = dict(refine)
+        changed = refine_student(student, refine)
+        refined = f', refined by {refine["type"]} ({changed})'
     print_log(
         f'Student initialised from teacher: widths {report["channels"]}, '
-        f'criterion {report["criterion"]["type"]}, mapping {mapping}.',
+        f'criterion {report["criterion"]["type"]}, mapping {mapping}'
+        f'{refined}.',
         logger='current',
         level=logging.INFO)
     return report
+
+
+def check_student_init(student_init: Optional[dict]) -> None:
+    """Stop on a ``model.student_init`` key that nothing reads.
+
+    The keys are the arguments of :func:`init_student_from_teacher` (but
+    the networks themselves) and ``freeze_mapping``, which the StyleKD models
+    apply.
+
+    Raises:
+        ValueError: naming the unknown keys and the accepted ones.
+    """
+    accepted = [
+        name for name in inspect.signature(init_student_from_teacher)
+        .parameters if name not in ('student', 'teacher')
+    ] + ['freeze_mapping']
+    unknown = sorted(set(student_init or {}) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f'model.student_init has unknown key(s) {unknown}; the accepted '
+            f'keys are {accepted}.')
