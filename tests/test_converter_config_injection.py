@@ -63,7 +63,8 @@ def write(converted, out_dir, ratio=0.7):
     """Write checkpoint and config as the tools do; return their paths."""
     out, cfg = out_dir / 'teacher.pth', out_dir / 'teacher.py'
     write_outputs(converted, argparse.Namespace(
-        out=str(out), config_out=str(cfg), student_ratio=ratio, force=False),
+        out=str(out), config_out=str(cfg), student_ratio=ratio,
+        overwrite=False),
         'converter')
     return out, cfg
 
@@ -247,7 +248,7 @@ def test_nvlabs_file_names_end_nothing(payload, tmp_path, marker):
     cfg_path = out_dir / f'teacher{text}.py'
     write_outputs(convert_nvlabs_pickle(str(src)), argparse.Namespace(
         out=str(out), config_out=str(cfg_path), student_ratio=0.7,
-        force=False), TOOL.format('nvlabs') + text)
+        overwrite=False), TOOL.format('nvlabs') + text)
     cfg = load_config(cfg_path, marker)
     assert cfg.teacher_checkpoint == osp.abspath(out)
     assert cfg.teacher_generator.channels == G_CHANNELS

@@ -987,15 +987,15 @@ def test_tools_write_safe_files_and_never_overwrite(tmp_path,
                             teacher_cfg.teacher_checkpoint)
     assert torch.equal(teacher.w_avg,
                        ckpt['state_dict']['generator_ema.w_avg'])
-    # what the tool does on a second run, without and with --force
+    # what the tool does on a second run, without and with --overwrite
     before = out.read_bytes(), cfg.read_text()
     converted = convert_rosinality_checkpoint(str(src))
     args = argparse.Namespace(out=str(out), config_out=str(cfg),
-                              student_ratio=0.7, force=False)
-    with pytest.raises(FileExistsError, match='--force'):
+                              student_ratio=0.7, overwrite=False)
+    with pytest.raises(FileExistsError, match='--overwrite'):
         write_outputs(converted, args, tool)
     assert (out.read_bytes(), cfg.read_text()) == before
-    args.force = True
+    args.overwrite = True
     write_outputs(converted, args, tool)
     assert torch.load(out, weights_only=True)['meta'] == ckpt['meta']
     assert not list(tmp_path.glob('*.tmp'))

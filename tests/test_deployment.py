@@ -10,7 +10,9 @@ import copy
 import io
 import json
 import os.path as osp
+import re
 import runpy
+import tempfile
 
 import numpy as np
 import onnx
@@ -26,9 +28,12 @@ from torch.utils._python_dispatch import TorchDispatchMode
 import mmstylekd  # noqa: F401
 from mmstylekd.deployment import (PlainStyleGAN2Generator,
                                   estimate_mean_latent, export_generator,
-                                  fast_generator)
-from mmstylekd.deployment.fast_inference import quiet_eval
-from mmstylekd.deployment.stylegan2_export_modules import PlainUpFirDn2d
+                                  exporters, fast_generator)
+from mmstylekd.deployment.exporters import (DEFAULT_TOLERANCE,
+                                            ExportVerificationError)
+from mmstylekd.deployment.fast_inference import onnx_file_for, quiet_eval
+from mmstylekd.deployment.stylegan2_export_modules import (PlainUpFirDn2d,
+                                                           equalized_weight)
 from mmstylekd.models import (build_student, build_teacher,
                               init_student_from_teacher)
 
@@ -180,7 +185,106 @@ def test_fast_generator_backends_agree_with_mmagic(tmp_path):
         fast_generator(gen, 'mmagic', dtype='fp16')
 
 
+def test_equalized_weight_refuses_modules_it_does_not_know():
+    gen = tiny_generator('mmagic-16px')
+    conv = gen.convs[0].conv
+    # MMagic's hook: the stored weight_orig times the equalised-lr scale
+    scale = equalized_weight(conv) / conv.weight_orig
+    assert torch.allclose(scale, scale.flatten()[0]) and scale.flatten()[0] < 1
+    linear = torch.nn.Linear(3, 2)
+    assert torch.equal(equalized_weight(linear), linear.weight)
+    hooked = torch.nn.Linear(3, 2)
+    hooked.register_forward_pre_hook(lambda module, inputs: None)
+    unknown = [(torch.nn.Conv1d(3, 2, 1), 'Conv1d .*unknown type'),
+               (hooked, 'Linear .*forward pre-hooks'),
+               (torch.nn.utils.parametrizations.spectral_norm(
+                   torch.nn.Linear(3, 2)), 'ParametrizedLinear')]
+    for module, message in unknown:
+        with pytest.raises(TypeError, match=message):
+            equalized_weight(module)
+
+
+def test_fast_generator_never_reuses_a_stale_onnx_file(tmp_path):
+    path = tmp_path / 'g.onnx'
+    gens = [tiny_generator('student-32px', seed) for seed in (0, 1)]
+    z = torch.randn(2, gens[0].noise_size)
+    with torch.no_grad():
+        refs = [gen(z, randomize_noise=False) for gen in gens]
+    for i in (0, 1, 0):  # each time another generator than the file's
+        run = fast_generator(gens[i], 'onnxruntime', onnx_path=str(path))
+        assert rel_l2(run(z), refs[i]) < 1e-5, i
+    path.write_bytes(b'not an ONNX file')
+    run = fast_generator(gens[0], 'onnxruntime', onnx_path=str(path))
+    assert rel_l2(run(z), refs[0]) < 1e-5
+    # the same generator and settings: the file is reused as is
+    inode = path.stat().st_ino
+    plain = PlainStyleGAN2Generator.from_mmagic(gens[0])
+    assert not onnx_file_for(plain, str(path))
+    fast_generator(gens[0], 'onnxruntime', onnx_path=str(path))
+    assert path.stat().st_ino == inode
+    # other settings, same weights: another file
+    mean = torch.randn(gens[0].style_channels)
+    run = fast_generator(gens[0], 'onnxruntime', onnx_path=str(path),
+                         truncation=0.5, mean_latent=mean)
+    assert path.stat().st_ino != inode
+    with torch.no_grad():
+        ref = gens[0](z, randomize_noise=False, truncation=0.5,
+                      truncation_latent=mean)
+    assert rel_l2(run(z), ref) < 1e-5
+
+
+def test_fast_generator_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    gen = tiny_generator('student-32px')
+    run = fast_generator(gen, 'onnxruntime')
+    assert list(tmp_path.iterdir()) == []
+    z = torch.randn(3, gen.noise_size)
+    with torch.no_grad():
+        assert rel_l2(run(z), gen(z, randomize_noise=False)) < 1e-5
+
+
 # ------------------------------------------------------------------ export
+def folder_bytes(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_export_fails_on_a_bad_file_and_replaces_nothing(tmp_path,
+                                                         monkeypatch):
+    gen = tiny_generator('student-32px')
+    out = tmp_path / 'deploy'
+    meta = export_generator(gen, str(out))
+    assert meta['verification'] == dict(
+        tolerance=DEFAULT_TOLERANCE, passed=True,
+        metric=exporters.VERIFICATION_METRIC)
+    assert json.loads((out / 'metadata.json').read_text())[
+        'verification']['tolerance'] == 1e-4
+    before = folder_bytes(out)
+    real = exporters.export_torchscript
+
+    def nan_torchscript(plain, path):
+        plain = copy.deepcopy(plain)
+        plain.to_rgb1.bias.fill_(float('nan'))
+        return real(plain, path)
+
+    monkeypatch.setattr(exporters, 'export_torchscript', nan_torchscript)
+    with pytest.raises(ExportVerificationError,
+                       match=r'student\.ts: relative L2 error nan .*'
+                       r'tolerance 1\.0e-04') as info:
+        export_generator(gen, str(out), force=True)
+    assert list(info.value.failures) == ['student.ts']
+    assert max(info.value.errors['onnx'], info.value.errors['onnx_w']) < 1e-5
+    # the good export is untouched and no temporary file is left
+    assert folder_bytes(out) == before
+    with pytest.raises(ExportVerificationError):
+        export_generator(gen, str(tmp_path / 'new' / 'deploy'))
+    assert list((tmp_path / 'new').iterdir()) == []
+    # a tolerance below float32 noise fails a correct export
+    monkeypatch.setattr(exporters, 'export_torchscript', real)
+    with pytest.raises(ExportVerificationError, match='student.onnx'):
+        export_generator(gen, str(tmp_path / 'tight'), tolerance=1e-12,
+                         formats=['onnx'])
+
+
 @pytest.fixture(scope='module')
 def demo_student_ckpt(tmp_path_factory):
     """The demo's pruned student (from the committed teacher), saved as a
@@ -248,7 +352,10 @@ def test_exported_demo_student_reproduces_mmagic(exported, demo_student_ckpt):
     assert meta['channels'] == {'4': 32, '8': 32, '16': 16, '32': 8}
     assert meta['macs'] > 0 and meta['out_size'] == 32
     assert max(meta['max_relative_l2_vs_mmagic'].values()) < 1e-4
+    assert meta['verification']['tolerance'] == 1e-4
+    assert meta['verification']['passed'] is True
     assert 'relative L2 error vs MMagic' in proc.stdout
+    assert '(tolerance 0.0001)' in proc.stdout
     # standard ONNX operators only (no mmcv / custom domains)
     model = onnx.load(str(out / 'student.onnx'))
     assert {node.domain for node in model.graph.node} <= {'', 'ai.onnx'}
@@ -278,7 +385,7 @@ def test_export_errors_name_the_problem(tmp_path, demo_student_ckpt,
     main = load_tool('tools/deployment/export.py')['main']
     out = exported[0]
     before = (out / 'student.onnx').stat().st_mtime_ns
-    with pytest.raises(SystemExit, match='already exist.*--force'):
+    with pytest.raises(SystemExit, match='already exist.*--overwrite'):
         main([DEMO, str(demo_student_ckpt), '--out', str(out)])
     assert (out / 'student.onnx').stat().st_mtime_ns == before
     missing = tmp_path / 'no_such_student.pth'
@@ -294,6 +401,57 @@ def test_export_errors_name_the_problem(tmp_path, demo_student_ckpt,
         main(['configs/stylekd/stylekd_stylegan3-t_ffhq-256x256.py',
               str(missing), '--out', str(tmp_path / 'c')])
     assert not (tmp_path / 'a').exists() and not (tmp_path / 'b').exists()
+
+
+def test_export_tool_fails_naming_the_bad_file(demo_student_ckpt, tmp_path,
+                                               monkeypatch, capsys):
+    """One corrupted weight in student.onnx: export.py exits non-zero
+    naming the file and its error, and the earlier export stays."""
+    main = load_tool('tools/deployment/export.py')['main']
+    out = tmp_path / 'deploy'
+    main([DEMO, str(demo_student_ckpt), '--out', str(out)])
+    before = folder_bytes(out)
+    real = exporters.export_onnx
+
+    def corrupt(plain, path, input_name='z', *args, **kwargs):
+        if input_name == 'z':  # student.onnx only
+            plain = copy.deepcopy(plain)
+            with torch.no_grad():  # flip the sign of the largest weight
+                weight = plain.blocks[-1].conv.conv.weight.view(-1)
+                weight[weight.abs().argmax()] *= -1
+        return real(plain, path, input_name, *args, **kwargs)
+
+    monkeypatch.setattr(exporters, 'export_onnx', corrupt)
+    with pytest.raises(SystemExit) as info:
+        main([DEMO, str(demo_student_ckpt), '--out', str(out), '--overwrite'])
+    message = info.value.code
+    assert isinstance(message, str)  # printed, exit status 1
+    found = re.search(r'student\.onnx: relative L2 error (\S+) vs MMagic '
+                      r'exceeds the tolerance 1\.0e-04', message)
+    assert found and float(found.group(1)) > 5e-4, message
+    assert 'student_w.onnx' not in message and 'student.ts' not in message
+    assert folder_bytes(out) == before
+    # --tolerance sets the limit
+    main([DEMO, str(demo_student_ckpt), '--out', str(out), '--force',
+          '--tolerance', '0.5'])
+    assert folder_bytes(out) != before
+    with pytest.raises(SystemExit) as info:
+        load_tool('tools/deployment/export.py')['parse_args'](['--help'])
+    assert info.value.code == 0
+    assert re.search(r'--tolerance.*default 0\.0001', capsys.readouterr().out,
+                     re.S)
+
+
+def test_export_tool_exit_status_when_off(demo_student_ckpt, tmp_path):
+    """A tolerance below float32 noise fails a correct export: the real
+    exit status, the message on stderr, no folder left."""
+    out = tmp_path / 'deploy'
+    proc = run_tool('tools/deployment/export.py', DEMO, demo_student_ckpt,
+                    '--out', out, '--format', 'onnx', '--tolerance', '1e-15')
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert re.search(r'student\.onnx: relative L2 error \d\.\d+e-\d+ vs '
+                     r'MMagic exceeds the tolerance 1\.0e-15', proc.stderr)
+    assert not out.exists()
 
 
 def test_readme_onnx_example_writes_a_png(exported, tmp_path):

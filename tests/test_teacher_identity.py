@@ -4,6 +4,7 @@ A training checkpoint leaves the frozen teacher out, so it records the
 teacher checkpoint's path and the hash of its weights; resuming, testing
 and comparing against another (or a random) teacher stop unless asked.
 """
+import json
 import os.path as osp
 import shutil
 
@@ -131,3 +132,17 @@ def test_consistency_refuses_another_teacher(run):
     assert proc.returncode != 0 and '--allow-random-teacher' in output(proc)
     check(run_tool(*args, '--teacher-checkpoint', run['b'],
                    '--allow-other-teacher'))
+
+
+def test_export_refuses_another_teacher_and_records_its_own(run, tmp_path):
+    args = ('tools/deployment/export.py', TINY, run['ckpt'], '--format',
+            'torchscript')
+    proc = run_tool(*args, '--out', tmp_path / 'b', '--cfg-options',
+                    f'model.teacher_ckpt={run["b"]}')
+    assert proc.returncode != 0
+    assert run['a'] in output(proc) and run['b'] in output(proc)
+    assert not (tmp_path / 'b').exists()
+    check(run_tool(*args, '--out', tmp_path / 'a', '--cfg-options',
+                   f'model.teacher_ckpt={run["a"]}'))
+    metadata = json.loads((tmp_path / 'a' / 'metadata.json').read_text())
+    assert metadata['teacher']['path'] == run['a']

@@ -10,7 +10,23 @@ Files (``prefix`` is ``student`` for ``tools/deployment/export.py``):
 * ``{prefix}.ts``: TorchScript (needs only torch): ``m(z)``,
   ``m(z, noises)``, and ``m.synthesis(m.truncate(w))`` for w inputs.
 * ``metadata.json``: sizes, inputs, truncation, MACs, versions, and the
-  largest relative L2 error of each file against the source generator.
+  relative L2 error of each file against the source generator.
+
+Verification: each model file is run (fp32, CPU) on random inputs next to the
+MMagic generator it was made from, and the export fails
+(:class:`ExportVerificationError`, naming the file and its error) when the
+relative L2 error ``||out - ref|| / ||ref||`` of any file exceeds
+``tolerance``, :data:`DEFAULT_TOLERANCE` = 1e-4 by default. Correct exports
+measure 2e-7 (the digits demo student, 32 px), 1.3e-6 and 2.1e-6 (StyleGAN2
+with random weights, 256 and 1024 px): float32 summation-order noise, 50 times
+below the tolerance. A relative L2 error of 1e-4 is an RMS error of about 1/100
+of an 8-bit grey level, far below anything visible; the mistakes tried on the
+demo student measure far above it (a lost sqrt(2) gain in one layer 3e-2, one
+to-RGB weight zeroed 5e-2, one conv weight's sign flipped 1.7e-3), and one that
+stays below it is invisible (the last layer's noise zeroed, 4.7e-5: its noise
+strength is small). The files are written next to their targets and verified
+before any of them replaces a file in ``out_dir``: a failed export leaves the
+folder as it was.
 
 With ``noise_inputs`` the ONNX models also take ``noise_0 .. noise_{K-1}``
 ((N or 1), 1, H_i, W_i); otherwise the injected noise is the generator's
@@ -19,9 +35,11 @@ dynamic. Truncation (``t < 1``) is baked in with a mean w estimated from
 ``truncation_samples`` z (seeded), applied to z and w inputs alike, as
 MMagic does.
 """
+import hashlib
 import json
 import os
 import os.path as osp
+import tempfile
 import warnings
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence
@@ -35,6 +53,44 @@ from .stylegan2_export_modules import PlainStyleGAN2Generator
 
 #: ONNX opset written by default (onnxruntime >= 1.14 runs it).
 DEFAULT_OPSET = 17
+
+#: Largest relative L2 error (fp32) that a verified export may have against
+#: the MMagic generator: 50 times the float32 summation-order noise of
+#: correct exports (2e-7 at 32 px, 1.3e-6 at 256 px, 2.1e-6 at 1024 px), an
+#: RMS error of ~1/100 of an 8-bit grey level; the bugs tried give 1.7e-3
+#: to 5e-2.
+DEFAULT_TOLERANCE = 1e-4
+
+#: What the verification measures (recorded in ``metadata.json``).
+VERIFICATION_METRIC = ('relative L2 error ||out - ref|| / ||ref|| against '
+                       'the MMagic generator, fp32, CPU, 2 random z (seed '
+                       '0); w inputs: their mapped w')
+
+#: ONNX metadata key holding :func:`plain_fingerprint`.
+FINGERPRINT_KEY = 'mmstylekd_fingerprint'
+
+
+class ExportVerificationError(RuntimeError):
+    """An exported file does not reproduce the MMagic generator.
+
+    Attributes:
+        failures (dict): file name -> relative L2 error above tolerance
+            (NaN when the output is not finite).
+        errors (dict): kind -> relative L2 error, every file.
+        tolerance (float): the tolerance.
+    """
+
+    def __init__(self, failures: Dict[str, float], errors: Dict[str, float],
+                 tolerance: float, out_dir: str):
+        self.failures = failures
+        self.errors = errors
+        self.tolerance = tolerance
+        lines = [f'{name}: relative L2 error {err:.3e} vs MMagic exceeds the '
+                 f'tolerance {tolerance:.1e} (fp32)'
+                 for name, err in failures.items()]
+        super().__init__(
+            '; '.join(lines) + f'. Nothing was written to {out_dir} (files '
+            'already there are kept).')
 
 
 class ZToImage(nn.Module):
@@ -117,7 +173,8 @@ def export_onnx(plain: PlainStyleGAN2Generator,
                 path: str,
                 input_name: str = 'z',
                 noise_inputs: bool = False,
-                opset: int = DEFAULT_OPSET) -> str:
+                opset: int = DEFAULT_OPSET,
+                metadata_props: Optional[Dict[str, str]] = None) -> str:
     """Write ``plain`` as an ONNX model with a dynamic batch axis.
 
     Uses torch's TorchScript-based exporter (``dynamo=False``): the plain
@@ -130,6 +187,7 @@ def export_onnx(plain: PlainStyleGAN2Generator,
         input_name: ``'z'`` or ``'w'``.
         noise_inputs: take the injected noises as inputs.
         opset: ONNX opset version.
+        metadata_props: string entries for the model's ``metadata_props``.
 
     Returns:
         str: ``path``.
@@ -150,7 +208,45 @@ def export_onnx(plain: PlainStyleGAN2Generator,
             dynamic_axes=axes,
             opset_version=opset,
             do_constant_folding=True)
+    if metadata_props:
+        import onnx
+        model = onnx.load(path)
+        onnx.helper.set_model_props(model, dict(metadata_props))
+        onnx.save(model, path)
     return path
+
+
+def plain_fingerprint(plain: nn.Module, *extra) -> str:
+    """SHA-256 of a module's function: every buffer and parameter (name,
+    dtype, shape, bytes), every module's type and scalar settings (gains,
+    paddings, truncation, ...), and ``extra`` (e.g. the opset)."""
+    digest = hashlib.sha256()
+    digest.update(repr(extra).encode())
+    for name, module in plain.named_modules():
+        settings = sorted(
+            (k, v) for k, v in vars(module).items()
+            if not k.startswith('_')
+            and isinstance(v, (bool, int, float, str, tuple, list)))
+        digest.update(repr((name, type(module).__qualname__,
+                            settings)).encode())
+    for name, tensor in plain.state_dict().items():
+        tensor = tensor.detach().cpu().contiguous().reshape(-1)
+        digest.update(repr((name, str(tensor.dtype),
+                            tuple(tensor.shape))).encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def onnx_fingerprint(path: str) -> Optional[str]:
+    """The :data:`FINGERPRINT_KEY` entry of an ONNX file (None: no such
+    entry, or not a readable ONNX file)."""
+    import onnx
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except Exception:  # a truncated or foreign file: not ours to reuse
+        return None
+    props = {p.key: p.value for p in model.metadata_props}
+    return props.get(FINGERPRINT_KEY)
 
 
 def export_torchscript(plain: PlainStyleGAN2Generator, path: str) -> str:
@@ -244,8 +340,13 @@ def export_generator(generator: nn.Module,
                      prefix: str = 'student',
                      metadata: Optional[dict] = None,
                      verify: bool = True,
-                     force: bool = False) -> dict:
+                     force: bool = False,
+                     tolerance: float = DEFAULT_TOLERANCE) -> dict:
     """Convert an MMagic StyleGAN2 generator and write it to ``out_dir``.
+
+    Every file is first written next to its target under a temporary name;
+    only when all of them pass the verification do they replace the
+    targets (each atomically), ``metadata.json`` last.
 
     Args:
         generator: MMagic ``StyleGAN2Generator`` (or subclass), CPU.
@@ -259,9 +360,11 @@ def export_generator(generator: nn.Module,
         prefix: file name prefix.
         metadata: extra entries for ``metadata.json`` (config, checkpoint,
             MACs, ...).
-        verify: compare every file with ``generator`` on random inputs and
-            record the relative L2 errors.
+        verify: compare every file with ``generator`` on random inputs,
+            record the relative L2 errors and fail above ``tolerance``.
         force: overwrite existing files.
+        tolerance: largest relative L2 error (fp32) a verified file may
+            have (default :data:`DEFAULT_TOLERANCE`, 1e-4).
 
     Returns:
         dict: the metadata written to ``metadata.json``.
@@ -269,17 +372,23 @@ def export_generator(generator: nn.Module,
     Raises:
         FileExistsError: a file would be overwritten without ``force``; the
             message names the files.
+        ExportVerificationError: a file is off by more than ``tolerance``
+            (or not finite); the message names it and its error, and
+            nothing in ``out_dir`` was replaced.
     """
     bad = [f for f in formats if f not in ('onnx', 'torchscript')]
     if bad or not formats:
         raise ValueError(f"formats must be among 'onnx', 'torchscript'; got "
                          f'{list(formats)}')
+    if not tolerance > 0:
+        raise ValueError(f'tolerance must be > 0, got {tolerance}')
     files = output_files(out_dir, formats, prefix)
     existing = [p for p in files.values() if osp.exists(p)]
     if existing and not force:
         raise FileExistsError(
-            f'{", ".join(existing)} already exist(s); use --force to '
+            f'{", ".join(existing)} already exist(s); use --overwrite to '
             'overwrite.')
+    created = not osp.isdir(out_dir)
     os.makedirs(out_dir, exist_ok=True)
 
     generator = generator.cpu().eval()
@@ -290,19 +399,67 @@ def export_generator(generator: nn.Module,
     plain = PlainStyleGAN2Generator.from_mmagic(generator, truncation,
                                                 mean_latent)
     model_files = {k: v for k, v in files.items() if k != 'metadata'}
-    for kind, path in model_files.items():
-        if kind == 'torchscript':
-            atomic_write(path, lambda p: export_torchscript(plain, p),
+    staged = {}
+    try:
+        for kind, path in model_files.items():
+            fd, staged[kind] = tempfile.mkstemp(
+                dir=out_dir, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
+            os.close(fd)
+            if kind == 'torchscript':
+                export_torchscript(plain, staged[kind])
+            else:
+                export_onnx(plain, staged[kind], 'z' if kind == 'onnx' else
+                            'w', noise_inputs, opset)
+        meta = _metadata(plain, metadata, model_files, formats, truncation,
+                         truncation_samples, noise_inputs, opset)
+        if verify:
+            errors = verify_files(staged, generator, plain, noise_inputs)
+            meta['max_relative_l2_vs_mmagic'] = errors
+            # NaN (a non-finite output) fails too
+            failures = {osp.basename(model_files[k]): e
+                        for k, e in errors.items() if not e <= tolerance}
+            if failures:
+                raise ExportVerificationError(failures, errors, tolerance,
+                                              out_dir)
+        meta['verification'] = dict(
+            tolerance=tolerance, metric=VERIFICATION_METRIC,
+            passed=True) if verify else None
+        for kind, path in model_files.items():
+            # atomic_write's own temporary file becomes the verified one
+            atomic_write(path, lambda p, src=staged[kind]: os.replace(src, p),
                          force=True)
-        else:
-            name = 'z' if kind == 'onnx' else 'w'
-            atomic_write(
-                path,
-                lambda p: export_onnx(plain, p, name, noise_inputs, opset),
-                force=True)
+        atomic_write(files['metadata'], lambda p: _dump_json(meta, p),
+                     force=True)
+    except BaseException:
+        if created:
+            _remove_if_empty(out_dir, staged.values())
+        raise
+    finally:
+        for tmp in staged.values():
+            if osp.exists(tmp):
+                os.remove(tmp)
+    return meta
 
+
+def _remove_if_empty(folder: str, leftovers) -> None:
+    """Remove a folder this export created, if it holds only its own
+    temporary files."""
+    for tmp in leftovers:
+        if osp.exists(tmp):
+            os.remove(tmp)
+    try:
+        os.rmdir(folder)
+    except OSError:  # not empty: something else wrote there
+        pass
+
+
+def _metadata(plain: PlainStyleGAN2Generator, extra: Optional[dict],
+              model_files: Dict[str, str], formats: Sequence[str],
+              truncation: float, truncation_samples: int,
+              noise_inputs: bool, opset: int) -> dict:
+    """The entries of ``metadata.json`` (without the verification)."""
     noise_shapes = [list(s) for s in plain.noise_shapes]
-    meta = dict(metadata or {})
+    meta = dict(extra or {})
     meta.update(
         files={k: osp.basename(v) for k, v in model_files.items()},
         out_size=plain.out_size,
@@ -324,11 +481,6 @@ def export_generator(generator: nn.Module,
         if truncation < 1 else None,
         opset=opset if 'onnx' in formats else None,
         torch_version=torch.__version__)
-    if verify:
-        meta['max_relative_l2_vs_mmagic'] = verify_files(
-            model_files, generator, plain, noise_inputs)
-    atomic_write(files['metadata'], lambda p: _dump_json(meta, p),
-                 force=True)
     return meta
 
 

@@ -29,6 +29,9 @@ from typing import Callable, Optional
 import torch
 import torch.nn as nn
 
+from ..engine.atomic_output import atomic_write
+from .exporters import (DEFAULT_OPSET, FINGERPRINT_KEY, export_onnx,
+                        onnx_fingerprint, plain_fingerprint)
 from .stylegan2_export_modules import PlainStyleGAN2Generator
 
 BACKENDS = ('mmagic', 'eager', 'graph', 'compile', 'torchscript',
@@ -139,8 +142,6 @@ def _torchscript(plain, **_):
 def _onnxruntime(plain, device, dtype, onnx_path=None, ort_threads=None,
                  **_):
     import onnxruntime as ort
-
-    from .exporters import export_onnx
     if dtype != torch.float32:
         raise ValueError('the onnxruntime backend runs fp32 models only')
     providers = ['CPUExecutionProvider']
@@ -149,11 +150,7 @@ def _onnxruntime(plain, device, dtype, onnx_path=None, ort_threads=None,
             raise ValueError('onnxruntime has no CUDAExecutionProvider '
                              '(install onnxruntime-gpu) for device cuda')
         providers.insert(0, 'CUDAExecutionProvider')
-    if onnx_path is None:
-        tmp_dir = tempfile.mkdtemp(prefix='mmstylekd_onnx_')
-        onnx_path = osp.join(tmp_dir, 'generator.onnx')
-    if not osp.exists(onnx_path):
-        export_onnx(plain.float().cpu(), onnx_path, 'z')
+    plain = plain.float().cpu()
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(ort_threads or torch.get_num_threads())
     options.inter_op_num_threads = 1
@@ -161,14 +158,41 @@ def _onnxruntime(plain, device, dtype, onnx_path=None, ort_threads=None,
     options.graph_optimization_level = \
         ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only
-    session = ort.InferenceSession(
-        onnx_path, sess_options=options, providers=providers)
+    if onnx_path is None:
+        # the session holds the model in memory: the file can go at once
+        with tempfile.TemporaryDirectory(prefix='mmstylekd_onnx_') as tmp:
+            path = export_onnx(plain, osp.join(tmp, 'generator.onnx'), 'z')
+            session = ort.InferenceSession(
+                path, sess_options=options, providers=providers)
+    else:
+        onnx_file_for(plain, onnx_path)
+        session = ort.InferenceSession(
+            onnx_path, sess_options=options, providers=providers)
 
     def run(z):
         out = session.run(['image'], {'z': z.detach().cpu().numpy()})[0]
         return torch.from_numpy(out).to(device)
 
     return run
+
+
+def onnx_file_for(plain: PlainStyleGAN2Generator, path: str) -> bool:
+    """Make ``path`` the ONNX export (input z, fp32) of ``plain``.
+
+    An existing file is reused only when its recorded fingerprint (a hash
+    of the module's weights, settings, the opset and the torch version,
+    :func:`~mmstylekd.deployment.exporters.plain_fingerprint`) is
+    ``plain``'s; any other file at ``path`` is replaced (atomically).
+
+    Returns:
+        bool: whether the file was (re)written.
+    """
+    key = plain_fingerprint(plain, 'z', DEFAULT_OPSET, torch.__version__)
+    if osp.exists(path) and onnx_fingerprint(path) == key:
+        return False
+    atomic_write(path, lambda p: export_onnx(
+        plain, p, 'z', metadata_props={FINGERPRINT_KEY: key}), force=True)
+    return True
 
 
 _BUILDERS = dict(
@@ -204,8 +228,10 @@ def fast_generator(generator: nn.Module,
         compile_mode: ``torch.compile`` mode (``None``: default;
             ``'reduce-overhead'`` adds CUDA graphs; ``'max-autotune'``).
         ort_threads: onnxruntime intra-op threads (default: torch's).
-        onnx_path: where ``onnxruntime`` writes (or finds) its ONNX file
-            (default: a new temporary folder).
+        onnx_path: where ``onnxruntime`` keeps its ONNX file, reused by
+            a later call only when it was exported from the same weights
+            and settings (:func:`onnx_file_for`); default: a temporary
+            folder, removed once the session has loaded the model.
 
     Returns:
         FastGenerator: callable z (N, noise_size) -> images (N, 3, H, W).

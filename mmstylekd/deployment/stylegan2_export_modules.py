@@ -16,7 +16,10 @@ here compute the same function with ``torch.nn.functional`` only:
   (MMagic's ``randomize_noise=False``).
 
 Nothing in a forward creates a tensor on another device than its input's,
-and every op runs in fp16 / bf16 as well as fp32.
+and every op runs in fp16 / bf16 as well as fp32; in fp16 the modulated
+convolutions pre-normalise weights and styles as NVlabs' StyleGAN2-ADA
+does (:class:`PlainModulatedConv2d`), so that large trained styles cannot
+overflow.
 """
 import math
 from typing import List, Optional, Sequence, Tuple
@@ -30,17 +33,48 @@ from mmagic.models.editors.stylegan2.stylegan2_modules import (
     ModulatedConv2d, ModulatedStyleConv, ModulatedToRGB)
 
 
+#: Modules whose forward uses their ``weight`` parameter as is when no
+#: equalised-lr hook is on them (MMagic's layers built with
+#: ``equalized_lr_cfg=None``).
+PLAIN_WEIGHT_MODULES = (nn.Linear, nn.Conv2d, ModulatedConv2d)
+
+
 def equalized_weight(module: nn.Module, name: str = 'weight') -> torch.Tensor:
     """The weight a module uses in its forward, equalised-lr scale applied.
 
     MMagic's ``EqualizedLR`` forward pre-hook recomputes ``weight`` from
     ``weight_orig`` at every call; its own ``compute_weight`` gives the same
-    numbers once.
+    numbers once. Without that hook, the parameter itself, but only for the
+    modules known to use it as is (:data:`PLAIN_WEIGHT_MODULES`, with no
+    other forward pre-hook or parametrization that could rewrite it).
+
+    Raises:
+        TypeError: any other module (its forward may use another weight
+            than the stored one); the message names its type.
     """
-    for hook in module._forward_pre_hooks.values():
+    hooks = list(module._forward_pre_hooks.values())
+    for hook in hooks:
         if isinstance(hook, EqualizedLR) and hook.name == name:
             return hook.compute_weight(module).detach().clone()
-    return getattr(module, name).detach().clone()
+    others = [getattr(h, '__qualname__', type(h).__name__) for h in hooks]
+    parametrized = name in getattr(module, 'parametrizations', {})
+    weight = getattr(module, name, None)
+    if (isinstance(module, PLAIN_WEIGHT_MODULES) and not others
+            and not parametrized and isinstance(weight, nn.Parameter)):
+        return weight.detach().clone()
+    if others:
+        why = f'forward pre-hooks {others}'
+    elif parametrized:
+        why = f'a parametrization of {name!r}'
+    elif not isinstance(weight, nn.Parameter):
+        why = f'no {name!r} parameter'
+    else:
+        why = 'an unknown type'
+    raise TypeError(
+        f'cannot tell the {name!r} that a {type(module).__name__} uses in its '
+        f'forward ({why}): the converter knows MMagic\'s EqualizedLR hook '
+        f'and plain {", ".join(c.__name__ for c in PLAIN_WEIGHT_MODULES)} '
+        'layers only')
 
 
 class PlainUpFirDn2d(nn.Module):
@@ -114,6 +148,16 @@ class PlainModulatedConv2d(nn.Module):
     ``d = rsqrt(sum_{i,k} (W_oik s_i)^2 + eps) = rsqrt((s^2) @ sum_k W^2 +
     eps)`` (per sample, per output channel).
 
+    fp16 pre-normalisation (NVlabs' ``modulated_conv2d``; the demodulation
+    cancels both factors): with demodulation, each output channel's weight
+    is stored scaled to ``max_{i,k} |W_oik| = 1 / sqrt(C_in k k)`` (``eps``
+    scaled alike, so fp32 and bf16 compute the same function), and in fp16
+    the styles are divided by their largest magnitude per sample. Whatever
+    the trained weights, the modulated input then stays within the input's
+    magnitude (times the activation gain), and the demodulation sum below
+    1 instead of growing with the square of the styles (65504 is fp16's
+    largest number).
+
     Args:
         conv (ModulatedConv2d): MMagic's layer (weights are copied).
         input_gain (float): factor the input misses (the producer left out
@@ -130,13 +174,22 @@ class PlainModulatedConv2d(nn.Module):
             raise NotImplementedError('a style modulation with activation is '
                                       'not converted')
         weight = equalized_weight(conv)[0]  # (out, in, k, k)
+        eps = torch.full((weight.shape[0], ), float(conv.eps))
+        if conv.demodulate:
+            # rsqrt(c^2 S + c^2 eps) * (c x) == rsqrt(S + eps) * x
+            peak = weight.abs().amax(dim=[1, 2, 3])
+            scale = torch.where(
+                peak > 0, 1 / (math.sqrt(weight[0].numel()) * peak),
+                torch.ones_like(peak))
+            weight = weight * scale[:, None, None, None]
+            eps = eps * scale**2
         self.register_buffer('affine_weight', equalized_weight(mod.linear))
         bias = mod.bias.detach() * mod.lr_mul if mod.bias is not None else \
             torch.zeros(weight.shape[1])
         self.register_buffer('affine_bias', bias + conv.style_bias)
         self.input_gain = float(input_gain)
         self.demodulate = bool(conv.demodulate)
-        self.eps = float(conv.eps)
+        self.register_buffer('demod_eps', eps)
         self.upsample = bool(conv.upsample)
         self.padding = int(conv.padding)
         if self.upsample:
@@ -154,6 +207,8 @@ class PlainModulatedConv2d(nn.Module):
         """x (N, C_in, H, W), w (N, style), bias (1, C_out, 1, 1) added
         after the demodulation -> (N, C_out, H', W')."""
         style = F.linear(w, self.affine_weight, self.affine_bias)  # (N, C)
+        if self.demodulate and x.dtype == torch.float16:
+            style = style / style.abs().amax(dim=1, keepdim=True)
         x = x * (style * self.input_gain)[:, :, None, None]
         if self.upsample:
             x = self.blur(F.conv_transpose2d(x, self.weight, stride=2))
@@ -161,7 +216,7 @@ class PlainModulatedConv2d(nn.Module):
             x = F.conv2d(x, self.weight, padding=self.padding)
         if self.demodulate:
             demod = torch.rsqrt(
-                F.linear(style * style, self.weight_sq) + self.eps)
+                F.linear(style * style, self.weight_sq) + self.demod_eps)
             if bias is None:
                 return x * demod[:, :, None, None]
             # one pass: bias + x * demod

@@ -25,7 +25,8 @@ def atomic_write(path: str, write: Callable[[str], None],
         FileExistsError: ``path`` exists and ``force`` is False.
     """
     if osp.exists(path) and not force:
-        raise FileExistsError(f'{path} exists; pass --force to replace it.')
+        raise FileExistsError(
+            f'{path} exists; pass --overwrite to replace it.')
     out_dir = osp.dirname(osp.abspath(path))
     os.makedirs(out_dir, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.tmp')

@@ -1,7 +1,7 @@
 """Convert an NVlabs StyleGAN2-ADA / StyleGAN3 network pickle for MMagic.
 
     python tools/model_converters/nvlabs_to_mmagic.py IN.pkl --out OUT.pth \
-        [--config-out CFG.py] [--force]
+        [--config-out CFG.py] [--overwrite]
 
 The pickle is read without running any code from it: NVlabs' persistent
 network objects become their saved tensors and attributes; anything else in

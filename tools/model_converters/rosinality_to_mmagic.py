@@ -1,7 +1,7 @@
 """Convert a rosinality/stylegan2-pytorch checkpoint for MMagic.
 
     python tools/model_converters/rosinality_to_mmagic.py IN.pt --out OUT.pth \
-        [--config-out CFG.py] [--lr-mlp 0.01] [--force]
+        [--config-out CFG.py] [--lr-mlp 0.01] [--overwrite]
 
 Reads ``g_ema`` (and ``g``, ``d``, ``latent_avg``, ``args``) with
 ``torch.load(weights_only=True)``; also the pruned generators of CAGAN and the
