@@ -50,6 +50,50 @@ import torch.nn as nn
 
 from ..engine.atomic_output import atomic_write
 from .stylegan2_export_modules import PlainStyleGAN2Generator
+from .stylegan3_export_modules import PlainStyleGAN3Generator
+
+
+def plain_generator_of(generator: nn.Module, truncation: float = 1.,
+                       mean_latent: Optional[torch.Tensor] = None
+                       ) -> nn.Module:
+    """The plain-PyTorch port of an MMagic StyleGAN2 or StyleGAN3
+    generator (both have the same interface: ``mapping``, ``truncate``,
+    ``synthesis``, ``noise_shapes``, ``num_latents``)."""
+    if is_stylegan3(generator):
+        return PlainStyleGAN3Generator.from_mmagic(generator, truncation,
+                                                   mean_latent)
+    return PlainStyleGAN2Generator.from_mmagic(generator, truncation,
+                                               mean_latent)
+
+
+def is_stylegan3(generator: nn.Module) -> bool:
+    """MMagic's StyleGAN3 generators have a ``synthesis`` network with
+    ``layer_names``; StyleGAN2's have ``convs``."""
+    return hasattr(getattr(generator, 'synthesis', None), 'layer_names')
+
+
+def mmagic_images(reference: nn.Module, plain: nn.Module, z: torch.Tensor,
+                  w: torch.Tensor, noises: Optional[List[torch.Tensor]]):
+    """MMagic's images for ``z`` and for ``w`` (N, num_latents, style),
+    with the plain module's truncation and fixed (or given) noise."""
+    if is_stylegan3(reference):
+        kwargs = dict(truncation=plain.truncation) \
+            if plain.truncation < 1 else {}
+        # MMagic's StyleGAN3 takes one w and truncates inside its mapping
+        w_avg = reference.style_mapping.w_avg
+        one_w = w[:, 0]
+        if plain.truncation < 1:
+            one_w = w_avg + plain.truncation * (one_w - w_avg)
+        return (reference(z, **kwargs),
+                reference(one_w, input_is_latent=True))
+    kwargs = dict(injected_noise=noises) if noises else \
+        dict(randomize_noise=False)
+    if plain.truncation < 1:
+        kwargs.update(truncation=plain.truncation,
+                      truncation_latent=plain.mean_latent.cpu())
+    return (reference(z, **kwargs),
+            reference([w], input_is_latent=True, **kwargs))
+
 
 #: ONNX opset written by default (onnxruntime >= 1.14 runs it).
 DEFAULT_OPSET = 17
@@ -286,17 +330,11 @@ def verify_files(files: Dict[str, str],
     z = torch.randn(batch, plain.noise_size, generator=gen)
     noises = [torch.randn(batch, *s[1:], generator=gen)
               for s in plain.noise_shapes] if noise_inputs else None
-    kwargs = dict(injected_noise=noises) if noises else \
-        dict(randomize_noise=False)
-    if plain.truncation < 1:
-        kwargs.update(truncation=plain.truncation,
-                      truncation_latent=plain.mean_latent.cpu())
     reference = reference.cpu().eval()
     with torch.no_grad():
-        ref = reference(z, **kwargs)
         w = plain.mapping(z)[:, None].expand(-1, plain.num_latents, -1)
         w = w.contiguous()
-        ref_w = reference([w], input_is_latent=True, **kwargs)
+        ref, ref_w = mmagic_images(reference, plain, z, w, noises)
     errors = {}
     for kind, path in files.items():
         if kind == 'torchscript':
@@ -342,14 +380,17 @@ def export_generator(generator: nn.Module,
                      verify: bool = True,
                      force: bool = False,
                      tolerance: float = DEFAULT_TOLERANCE) -> dict:
-    """Convert an MMagic StyleGAN2 generator and write it to ``out_dir``.
+    """Convert an MMagic StyleGAN2/3 generator, write it to ``out_dir``.
 
     Every file is first written next to its target under a temporary name;
     only when all of them pass the verification do they replace the
     targets (each atomically), ``metadata.json`` last.
 
     Args:
-        generator: MMagic ``StyleGAN2Generator`` (or subclass), CPU.
+        generator: MMagic ``StyleGAN2Generator`` or ``StyleGAN3Generator``
+            (or a subclass: our students, converted NVlabs teachers), CPU.
+            StyleGAN3 has no injected noise (``noise_inputs`` adds no
+            input) and truncates towards its mapping's ``w_avg``.
         out_dir: output folder (created).
         formats: any of ``'onnx'``, ``'torchscript'``.
         truncation: truncation factor baked in (1: none).
@@ -392,12 +433,12 @@ def export_generator(generator: nn.Module,
     os.makedirs(out_dir, exist_ok=True)
 
     generator = generator.cpu().eval()
-    plain = PlainStyleGAN2Generator.from_mmagic(generator)
+    plain = plain_generator_of(generator)
     mean_latent = None
-    if truncation < 1:
+    if truncation < 1 and not is_stylegan3(generator):
+        # StyleGAN3 truncates towards its mapping's w_avg, as MMagic does
         mean_latent = estimate_mean_latent(plain, truncation_samples)
-    plain = PlainStyleGAN2Generator.from_mmagic(generator, truncation,
-                                                mean_latent)
+    plain = plain_generator_of(generator, truncation, mean_latent)
     model_files = {k: v for k, v in files.items() if k != 'metadata'}
     staged = {}
     try:

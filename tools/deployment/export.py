@@ -1,4 +1,4 @@
-"""Export a trained StyleGAN2 student as standalone ONNX and TorchScript.
+"""Export a trained StyleGAN2/3 student as standalone ONNX and TorchScript.
 
     python tools/deployment/export.py CONFIG CKPT --out DIR \
         [--format onnx torchscript] [--truncation T] [--noise-inputs] \
@@ -7,8 +7,9 @@
 CKPT: a training checkpoint (its EMA generator, ``generator_ema``) or a
 ``tools/prune.py`` checkpoint; the generator is the config's
 ``model.generator`` (the student of an mmstylekd config, or the generator of
-any MMagic StyleGAN2 config). Writes ``DIR/student.onnx`` (input ``z``),
-``DIR/student_w.onnx`` (input ``w``, one per layer), ``DIR/student.ts``
+any MMagic StyleGAN2 or StyleGAN3 config). Writes ``DIR/student.onnx``
+(input ``z``), ``DIR/student_w.onnx`` (input ``w``, one per layer),
+``DIR/student.ts``
 (TorchScript) and ``DIR/metadata.json``. The files need only onnxruntime or
 torch: no mmcv, mmagic or mmstylekd.
 
@@ -34,6 +35,7 @@ warnings.filterwarnings(
 
 # isort: off
 from mmagic.models.editors.stylegan2 import StyleGAN2Generator  # noqa: E402
+from mmagic.models.editors.stylegan3 import StyleGAN3Generator  # noqa: E402
 from mmagic.registry import MODELS  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
@@ -48,14 +50,6 @@ from mmstylekd.models import (  # noqa: E402
     check_student_teacher, read_checkpoint)
 from mmstylekd.models.teacher_identity import recorded_teacher  # noqa: E402
 # isort: on
-
-STYLEGAN3_MISSING = (
-    'StyleGAN3 generators are not exported yet: a plain-PyTorch StyleGAN3 '
-    'synthesis network is missing (filtered_lrelu, i.e. 2x-upsampled '
-    'bias + leaky ReLU + clamp with the windowed-sinc up/down filters; '
-    'bias_act; the Fourier-feature input with its affine transform; the '
-    'modulated convolution in input-modulation form). See '
-    'README.md, section Deploy.')
 
 
 def parse_args(argv=None):
@@ -99,6 +93,19 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def widths(generator):
+    """StyleGAN2: {resolution: width}; StyleGAN3: the Fourier input's and
+    every layer's output width."""
+    if isinstance(generator, StyleGAN3Generator):
+        synthesis = generator.synthesis
+        return [int(synthesis.input.weight.shape[0])] + [
+            int(getattr(synthesis, name).weight.shape[0])
+            for name in synthesis.layer_names
+        ]
+    return {int(k): int(v) for k, v in generator.channels.items()
+            if k <= generator.out_size}
+
+
 def check_teacher(cfg: Config, checkpoint: str, allow_other: bool):
     """Stop when the student was distilled from another teacher than the
     config's; returns the teacher the checkpoint records (for
@@ -134,11 +141,11 @@ def main(argv=None):
         cfg.merge_from_dict(args.cfg_options)
     gen_cfg = cfg.model.generator
     gen_cls = MODELS.get(gen_cfg['type'])
-    if gen_cls is None or not issubclass(gen_cls, StyleGAN2Generator):
-        if gen_cls is not None and 'StyleGAN3' in gen_cls.__name__:
-            raise SystemExit(STYLEGAN3_MISSING)
+    if gen_cls is None or not issubclass(
+            gen_cls, (StyleGAN2Generator, StyleGAN3Generator)):
         raise SystemExit(f'{args.config}: model.generator is '
-                         f'{gen_cfg["type"]}, not a StyleGAN2 generator.')
+                         f'{gen_cfg["type"]}, not a StyleGAN2 or StyleGAN3 '
+                         'generator.')
     try:
         generator = build_student_from_checkpoint(gen_cfg, args.checkpoint)
     except (FileNotFoundError, KeyError, ValueError, RuntimeError) as err:
@@ -150,9 +157,7 @@ def main(argv=None):
         config=args.config,
         checkpoint=args.checkpoint,
         generator=type(generator).__name__,
-        channels={int(k): int(v)
-                  for k, v in generator.channels.items()
-                  if k <= generator.out_size},
+        channels=widths(generator),
         params=complexity['params'],
         macs=complexity['macs'],
         teacher=teacher,
