@@ -263,7 +263,8 @@ def test_nan_loss_stops_with_a_clear_message(tmp_path):
     cfg.work_dir = str(tmp_path)
     runner = Runner.from_cfg(cfg)
     with pytest.raises(FloatingPointError,
-                       match=r'loss_l1 became nan at iteration 0'):
+                       match=r'at iteration 0, generator step: loss_l1 '
+                       r'\(1 of 1 process\(es\)\)'):
         runner.train()
 
 
