@@ -38,6 +38,11 @@ def test_rows_change_one_thing_each(tool):
     assert rows['e'].student_init.criterion.type == 'ContentAwareImportance'
     assert rows['f'].student_init.criterion.type == \
         'DiversityAwareImportance'
+    svs = dict(type='SingularValueScaling', include_torgb=True)
+    assert rows['h'].student_init.refine == svs
+    assert rows['i'].student_init.refine == svs
+    assert rows['i'].student_init.criterion == rows['f'].student_init.criterion
+    assert 'refine' not in rows['c'].student_init
     assert rows['g'].generator.num_mlps == 2 and \
         rows['g'].student_init.fit_mapping
     # everything but the ablated part stays the demo's
