@@ -46,8 +46,8 @@ from mmstylekd.deployment.exporters import (  # noqa: E402
 from mmstylekd.deployment.fast_inference import quiet_eval  # noqa: E402
 from mmstylekd.evaluation import generator_complexity  # noqa: E402
 from mmstylekd.models import (  # noqa: E402
-    TeacherMismatchError, build_student_from_checkpoint, build_teacher,
-    check_student_teacher, read_checkpoint)
+    TeacherIdentity, TeacherMismatchError, build_student_from_checkpoint,
+    build_teacher, check_recorded_teacher, read_checkpoint)
 from mmstylekd.models.teacher_identity import recorded_teacher  # noqa: E402
 # isort: on
 
@@ -110,15 +110,17 @@ def check_teacher(cfg: Config, checkpoint: str, allow_other: bool):
     """Stop when the student was distilled from another teacher than the
     config's; returns the teacher the checkpoint records (for
     metadata.json), None when it records none."""
-    recorded = recorded_teacher(
-        read_checkpoint(checkpoint).get('state_dict', {}))
+    state = read_checkpoint(checkpoint)
+    recorded = recorded_teacher(state.get('state_dict', {}))
     if 'teacher' not in cfg.model or allow_other:
         return recorded
     path = cfg.model.get('teacher_ckpt')
     try:
         teacher = build_teacher(cfg.model.teacher, path)
-        check_student_teacher(checkpoint, teacher, path,
-                              allow_random_teacher=True)
+        # the file is read once: compare with what it records
+        check_recorded_teacher(state, TeacherIdentity.of(teacher,
+                                                         path).identity,
+                               checkpoint)
     except TeacherMismatchError as err:
         raise SystemExit(str(err)) from None
     except (FileNotFoundError, ValueError, RuntimeError) as err:
