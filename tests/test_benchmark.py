@@ -65,3 +65,29 @@ def test_benchmark_refuses_cuda_without_a_gpu():
                           run_name='tool')['main']
     with pytest.raises(SystemExit, match='no CUDA device'):
         main([TINY, '--device', 'cuda'])
+
+
+def test_benchmark_runs_stylegan3_on_every_cpu_backend():
+    proc = check(run_tool(
+        'tools/analysis_tools/benchmark.py',
+        'tests/configs/stylekd_tiny_stylegan3-16x16.py', '--batch-sizes', '2',
+        '--backend', 'mmagic', 'eager', 'torchscript', 'onnxruntime',
+        '--repeats', '2', '--warmup', '1', '--skip-train-step',
+        '--layer-profile', '--json'))
+    fig = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert [r['backend'] for r in fig['results']] == [
+        'mmagic', 'eager', 'torchscript', 'onnxruntime']
+    assert fig['macs']['ratio'] > 2  # 0.5 of the widths: ~1/4 of the MACs
+    for row in fig['results']:
+        assert row['speedup'] > 0 and row['student']['median'] > 0
+    layers = {r['name']: r for r in fig['layer_profile']}
+    # mapping, Fourier input, four synthesis layers, to-RGB
+    assert list(layers) == ['mapping', 'input'] + [
+        f'layers.{i}' for i in range(5)]
+    assert layers['layers.0']['teacher_channels'] == 16
+    assert layers['layers.0']['student_channels'] == 8
+    for name in ('layers.0', 'layers.3'):  # filtered leaky ReLUs
+        row = layers[name]
+        assert 0 < row['student_filter_ms'] < row['student_ms']
+        assert row['teacher_macs'] > row['student_macs'] > 0
+    assert 'T filter ms' in proc.stdout

@@ -78,6 +78,56 @@ def test_student_widths_from_config_alone():
     assert sg3.synthesis.layer_names[-1].endswith('_3')
 
 
+@pytest.mark.parametrize('channels,round_to,kept', [
+    (512, 16, 144), (512, 8, 152), (256, 16, 64), (128, 8, 32),
+    (128, 16, 32), (64, 16, 16), (20, 16, 16), (10, 16, 10), (512, 1, 154),
+    (512, None, 154)])
+def test_round_to_rounds_kept_widths_down_as_torch_pruning(
+        channels, round_to, kept):
+    # 0.7 keeps 154, 77, 39, 20, 6, 3; rounded down, never below
+    # min(round_to, C)
+    assert kept_channels(channels, 0.7, round_to) == kept
+
+
+@pytest.mark.parametrize('round_to', [0, -8, 2.5, True, '8'])
+def test_bad_round_to_is_refused(round_to):
+    with pytest.raises(ValueError, match='round_to'):
+        kept_channels(512, 0.7, round_to)
+    for cfg in (SG2, SG3):
+        with pytest.raises(ValueError, match='round_to'):
+            MODELS.build(student_cfg(cfg, ratio=0.7, round_to=round_to))
+    with pytest.raises(ValueError, match='round_to'):
+        prune_generator(copy_generator(build_teacher(SG2)), ratio=0.7,
+                        round_to=round_to)
+
+
+def test_round_to_needs_a_ratio():
+    for cfg, channels in ((SG2, {4: 64, 8: 32, 16: 8}), (SG3, [9, 5, 4, 3])):
+        with pytest.raises(ValueError, match='round_to rounds'):
+            MODELS.build(student_cfg(cfg, channels=channels, round_to=8))
+
+
+@pytest.mark.parametrize('cfg', [SG2, SG3], ids=['stylegan2', 'stylegan3'])
+def test_round_to_students_keep_the_criterions_best_channels(cfg):
+    teacher = build_teacher(cfg)
+    student = MODELS.build(student_cfg(cfg, ratio=0.7, round_to=8))
+    widths = (list(student.channels.values()) if cfg is SG2 else
+              student.synthesis.channels)
+    assert all(w % 8 == 0 for w in widths), widths
+    report = init_student_from_teacher(student, teacher)
+    # the same widths as pruning the teacher with round_to, the same
+    # channels: the criterion's top-ranked ones
+    direct = prune_generator(copy_generator(teacher), ratio=0.7, round_to=8)
+    assert report['kept'] == direct.kept
+    assert set(direct.widths.values()) == set(widths)
+    if cfg is SG2:
+        norms = teacher.convs[2].conv.weight_orig[0].abs().flatten(1).sum(1)
+        expected = sorted(torch.topk(norms, widths[-1]).indices.tolist())
+        assert direct.kept['convs.2'] == expected
+    img = student(torch.randn(2, 16))
+    assert img.shape == (2, 3, 16, 16) and torch.isfinite(img).all()
+
+
 def test_stylegan2_dependency_groups_follow_channel_flow():
     result = prune_generator(copy_generator(build_teacher(SG2)), ratio=0.0)
     groups = result.groups

@@ -1,8 +1,8 @@
 """Prune a teacher into a student checkpoint (the paper's initialisation).
 
     python tools/prune.py CONFIG [--teacher-checkpoint PATH] [--ratio R] \
-        [--criterion NAME] [--fit-mapping-iters N] [--device cuda] \
-        --out STUDENT.pth
+        [--round-to K] [--criterion NAME] [--fit-mapping-iters N] \
+        [--device cuda] --out STUDENT.pth
 
     # N processes share the content-aware / diversity-aware scoring
     bash tools/dist_launch.sh prune.py N CONFIG --out STUDENT.pth ...
@@ -10,7 +10,8 @@
 Writes an MMagic-style checkpoint: ``state_dict`` holds the student under
 ``generator.`` and ``generator_ema.module.`` (so ``load_from`` and our tools
 read it); ``meta`` records the student config (explicit widths), which teacher
-channels each layer kept, the criterion, the ratio and the teacher file.
+channels each layer kept, the criterion, the ratio (and round_to) and the
+teacher file.
 """
 import argparse
 import os
@@ -38,6 +39,9 @@ def parse_args():
     parser.add_argument('--ratio', type=float,
                         help='fraction of channels removed in every layer '
                         '(default: the config student\'s ratio/widths)')
+    parser.add_argument('--round-to', type=int,
+                        help='with a ratio, round every kept width down to '
+                        'a multiple of K (8, 16: widths the hardware likes)')
     parser.add_argument('--criterion',
                         help='importance criterion type, e.g. '
                         'WeightL1Importance (default: the config\'s)')
@@ -93,6 +97,8 @@ def main():
     if args.ratio is not None:
         student_cfg.pop('channels', None)
         student_cfg['ratio'] = args.ratio
+    if args.round_to is not None:
+        student_cfg['round_to'] = args.round_to
     if args.criterion:
         init_cfg['criterion'] = dict(type=args.criterion)
     if args.fit_mapping_iters is not None:
@@ -105,7 +111,10 @@ def main():
                          '--overwrite to replace it.')
     init_processes(cfg, args.launcher)
     barrier()  # every process has checked --out before rank 0 writes it
-    student = build_student(student_cfg)  # validates the ratio first
+    try:  # validates the ratio and round_to before any work
+        student = build_student(student_cfg)
+    except ValueError as err:
+        raise SystemExit(f'student config: {err}') from None
     teacher = build_teacher(teacher_cfg, ckpt)
     device = torch.device(args.device)
     report = init_student_from_teacher(
@@ -124,7 +133,8 @@ def main():
 
     recorded_cfg = dict(student_cfg.to_dict()
                         if hasattr(student_cfg, 'to_dict') else student_cfg)
-    recorded_cfg.pop('ratio', None)
+    recorded_cfg.pop('ratio', None)  # the widths are recorded explicitly
+    recorded_cfg.pop('round_to', None)
     recorded_cfg['channels'] = report['channels']
     state = {}
     for k, v in student.state_dict().items():
@@ -138,6 +148,7 @@ def main():
             mapping_fit=report.get('mapping_fit'),
             refine=report.get('refine'),
             ratio=student_cfg.get('ratio'),
+            round_to=student_cfg.get('round_to'),
             teacher_checkpoint=ckpt,
             mmstylekd_version=mmstylekd.__version__)),
         state_dict=state)

@@ -1,4 +1,5 @@
-"""Run a StyleGAN2 teacher or student through a fast inference backend.
+"""Run a StyleGAN2 or StyleGAN3 teacher or student through a fast inference
+backend.
 
     from mmstylekd.deployment import fast_generator
     run = fast_generator(student, backend='graph', device='cuda',
@@ -6,7 +7,8 @@
     images = run(torch.randn(8, 512, device='cuda'))  # (8, 3, H, W)
 
 Backends (teacher and student run the same way: both are converted to the
-same plain-PyTorch form, :class:`PlainStyleGAN2Generator`):
+same plain-PyTorch form, :class:`PlainStyleGAN2Generator` or
+:class:`PlainStyleGAN3Generator`):
 
 * ``mmagic``: MMagic's generator as is (mmcv ops; fp32): the baseline.
 * ``eager``: the plain module, eager PyTorch.
@@ -18,7 +20,7 @@ same plain-PyTorch form, :class:`PlainStyleGAN2Generator`):
   onnxruntime session (CPU, or CUDA with onnxruntime-gpu).
 
 Every backend maps z (N, noise_size) to images (N, 3, H, W) with the fixed
-injected noise (MMagic's ``randomize_noise=False``).
+injected noise (MMagic's ``randomize_noise=False``; StyleGAN3 has none).
 """
 import contextlib
 import io
@@ -31,8 +33,8 @@ import torch.nn as nn
 
 from ..engine.atomic_output import atomic_write
 from .exporters import (DEFAULT_OPSET, FINGERPRINT_KEY, export_onnx,
-                        onnx_fingerprint, plain_fingerprint)
-from .stylegan2_export_modules import PlainStyleGAN2Generator
+                        is_stylegan3, onnx_fingerprint, plain_fingerprint,
+                        plain_generator_of)
 
 BACKENDS = ('mmagic', 'eager', 'graph', 'compile', 'torchscript',
             'onnxruntime')
@@ -89,6 +91,8 @@ def _mmagic(generator, device, dtype, **_):
                          'upfirdn2d needs a float32 filter); use eager, '
                          'graph or compile for fp16/bf16')
     generator = generator.to(device)
+    if is_stylegan3(generator):  # no injected noise
+        return generator
     return lambda z: generator(z, randomize_noise=False)
 
 
@@ -176,7 +180,7 @@ def _onnxruntime(plain, device, dtype, onnx_path=None, ort_threads=None,
     return run
 
 
-def onnx_file_for(plain: PlainStyleGAN2Generator, path: str) -> bool:
+def onnx_file_for(plain: nn.Module, path: str) -> bool:
     """Make ``path`` the ONNX export (input z, fp32) of ``plain``.
 
     An existing file is reused only when its recorded fingerprint (a hash
@@ -214,10 +218,12 @@ def fast_generator(generator: nn.Module,
                    compile_mode: Optional[str] = None,
                    ort_threads: Optional[int] = None,
                    onnx_path: Optional[str] = None) -> FastGenerator:
-    """Wrap an MMagic StyleGAN2 generator for fast z -> image inference.
+    """Wrap an MMagic StyleGAN2 or StyleGAN3 generator for fast z -> image
+    inference.
 
     Args:
-        generator: MMagic ``StyleGAN2Generator`` (teacher or student).
+        generator: MMagic ``StyleGAN2Generator`` or ``StyleGAN3Generator``
+            (teacher or student).
         backend: one of :data:`BACKENDS`.
         device: ``'cpu'``, ``'cuda'`` or a torch device.
         dtype: ``'fp32'``, ``'fp16'`` or ``'bf16'``.
@@ -250,8 +256,7 @@ def fast_generator(generator: nn.Module,
             raise ValueError('truncation: use another backend')
         model = generator
     else:
-        model = PlainStyleGAN2Generator.from_mmagic(
-            generator, truncation, mean_latent)
+        model = plain_generator_of(generator, truncation, mean_latent)
         if backend != 'onnxruntime':
             model = model.to(device=device, dtype=torch_dtype)
     fn = _BUILDERS[backend](

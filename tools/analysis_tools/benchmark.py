@@ -1,4 +1,5 @@
-"""Teacher vs student inference latency, and one distillation step.
+"""Teacher vs student inference latency (StyleGAN2 or StyleGAN3), and one
+distillation step.
 
     python tools/analysis_tools/benchmark.py CONFIG [--checkpoint CKPT] \
         [--device cpu|cuda] [--batch-sizes 1 8 64] \
@@ -53,7 +54,7 @@ from mmengine.registry import DefaultScope  # noqa: E402
 import mmstylekd  # noqa: E402
 from mmstylekd.deployment import (BACKENDS, DTYPES,  # noqa: E402
                                   fast_generator)
-from mmstylekd.deployment import PlainStyleGAN2Generator  # noqa: E402
+from mmstylekd.deployment.exporters import plain_generator_of  # noqa: E402
 from mmstylekd.deployment.fast_inference import quiet_eval  # noqa: E402
 from mmstylekd.deployment.layer_profile import layer_profile  # noqa: E402
 from mmstylekd.evaluation import generator_complexity  # noqa: E402
@@ -369,29 +370,42 @@ def print_table(rows: list, macs: dict) -> None:
 
 
 def print_layer_profile(generators: dict, batch: int, repeats: int) -> list:
-    """Per-layer time and MACs, teacher next to student (eager, CPU)."""
+    """Per-layer time and MACs, teacher next to student (eager, CPU);
+    for StyleGAN3 also the time in each layer's up/down filtering."""
     profiles = {
-        name: layer_profile(PlainStyleGAN2Generator.from_mmagic(gen.cpu()),
-                            batch, repeats)
+        name: layer_profile(plain_generator_of(gen.cpu()), batch, repeats)
         for name, gen in generators.items()
     }
+    sg3 = any(r['filter_ms'] for r in profiles['teacher'])
     print(f'per-layer profile (plain eager, CPU, batch {batch}, median of '
           f'{repeats}):')
-    print(f'{"layer":18s} {"px":>4s} {"teacher ms":>10s} {"student ms":>10s}'
+    filt_head = f' {"T filter ms":>11s} {"S filter ms":>11s}' if sg3 else ''
+    print(f'{"layer":18s} {"px":>4s} {"T ch":>5s} {"S ch":>5s} '
+          f'{"teacher ms":>10s} {"student ms":>10s}{filt_head}'
           f' {"time ratio":>10s} {"MAC ratio":>9s}')
     rows = []
     for t, s in zip(profiles['teacher'], profiles['student']):
         row = dict(name=t['name'], resolution=t['resolution'],
+                   teacher_channels=t['channels'],
+                   student_channels=s['channels'],
                    teacher_ms=t['ms'], student_ms=s['ms'],
+                   teacher_filter_ms=t['filter_ms'],
+                   student_filter_ms=s['filter_ms'],
                    teacher_macs=t['macs'], student_macs=s['macs'])
         rows.append(row)
         mac_ratio = (f'{t["macs"] / s["macs"]:8.2f}x' if s['macs'] else
                      f'{"-":>9s}')
-        print(f'{t["name"]:18s} {t["resolution"]:4d} {t["ms"]:10.2f} '
-              f'{s["ms"]:10.2f} {t["ms"] / s["ms"]:9.2f}x {mac_ratio}')
+        filt = (f' {t["filter_ms"]:11.2f} {s["filter_ms"]:11.2f}'
+                if sg3 else '')
+        print(f'{t["name"]:18s} {t["resolution"]:4d} {t["channels"]:5d} '
+              f'{s["channels"]:5d} {t["ms"]:10.2f} {s["ms"]:10.2f}{filt} '
+              f'{t["ms"] / s["ms"]:9.2f}x {mac_ratio}')
     total = [sum(r[f'{k}_ms'] for r in rows) for k in ('teacher', 'student')]
-    print(f'{"sum":18s} {"":4s} {total[0]:10.2f} {total[1]:10.2f} '
-          f'{total[0] / total[1]:9.2f}x')
+    filt_total = [sum(r[f'{k}_filter_ms'] for r in rows)
+                  for k in ('teacher', 'student')]
+    filt = (f' {filt_total[0]:11.2f} {filt_total[1]:11.2f}' if sg3 else '')
+    print(f'{"sum":18s} {"":4s} {"":5s} {"":5s} {total[0]:10.2f} '
+          f'{total[1]:10.2f}{filt} {total[0] / total[1]:9.2f}x')
     return rows
 
 

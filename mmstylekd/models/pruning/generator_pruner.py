@@ -35,9 +35,9 @@ class PruningResult:
     groups: Dict[str, List[str]] = field(default_factory=dict)
 
 
-def _target_width(name, slot, current, ratio, channels):
+def _target_width(name, slot, current, ratio, channels, round_to):
     if ratio is not None:
-        return kept_channels(current, ratio)
+        return kept_channels(current, ratio, round_to)
     target = channels[slot]
     if not 1 <= target <= current:
         raise ValueError(f'Layer {name}: cannot prune {current} teacher '
@@ -50,7 +50,8 @@ def prune_generator(generator: nn.Module,
                     ratio: Optional[float] = None,
                     channels: Union[None, Dict[int, int], List[int]] = None,
                     criterion: Optional[dict] = None,
-                    seed: int = 0) -> PruningResult:
+                    seed: int = 0,
+                    round_to: Optional[int] = None) -> PruningResult:
     """Remove synthesis channels of ``generator`` in place.
 
     torch-pruning's dependency graph (taught MMagic's layers by
@@ -65,14 +66,21 @@ def prune_generator(generator: nn.Module,
             width}; StyleGAN3: list of per-layer widths).
         criterion: importance config (``TASK_UTILS``), default L1 magnitude.
         seed: seed of the tracing latent.
+        round_to: with ``ratio``, kept widths are rounded down to multiples
+            of it (torch-pruning's ``round_to``; :func:`kept_channels`);
+            the criterion still chooses which channels are kept.
 
     Returns:
         PruningResult
     """
     if (ratio is None) == (channels is None):
         raise ValueError('Give exactly one of `ratio` and `channels`.')
+    if round_to is not None and ratio is None:
+        raise ValueError('round_to rounds the widths that `ratio` gives; '
+                         'with explicit `channels` give rounded widths.')
     if ratio is not None:
-        kept_channels(1000, ratio)  # validates the ratio before any work
+        # validates the ratio and round_to before any work
+        kept_channels(1000, ratio, round_to)
     arch = architecture_of(generator)
     criterion = dict(criterion or dict(type='WeightL1Importance'))
     importance = TASK_UTILS.build(criterion)
@@ -129,7 +137,8 @@ def prune_generator(generator: nn.Module,
         pruner = arch.pruners[type(root)]
         current = pruner.get_out_channels(root)
         slot = arch.width_slot(name)
-        target = _target_width(name, slot, current, ratio, channels)
+        target = _target_width(name, slot, current, ratio, channels,
+                               round_to)
         group = graph.get_pruning_group(root, pruner.prune_out_channels,
                                         list(range(current)))
         scores = importance(group)

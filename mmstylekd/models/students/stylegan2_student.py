@@ -4,7 +4,7 @@ from typing import Dict, Optional
 from mmagic.models.editors.stylegan2 import StyleGAN2Generator
 from mmagic.registry import MODELS
 
-from ..pruning.ratio import kept_channels
+from ..pruning.ratio import check_round_to, kept_channels
 
 
 @MODELS.register_module()
@@ -28,6 +28,10 @@ class StyleGAN2StudentGenerator(StyleGAN2Generator):
             ``channels[4]``; both convs of a block use its resolution's width).
         ratio (float, optional): instead of ``channels``, remove this fraction
             of every width of the teacher (0.7 keeps ``C - int(0.7 C)``).
+        round_to (int, optional): with ``ratio``, round every kept width
+            down to a multiple of it (:func:`kept_channels`; 8 or 16 suit
+            tensor cores and onnxruntime's blocked kernels). The pruning
+            criterion still chooses which channels are kept.
         teacher_channels (dict[int, int], optional): the teacher widths the
             ratio applies to; default MMagic's table for
             ``channel_multiplier`` (an MMagic ``StyleGAN2Generator`` teacher).
@@ -40,12 +44,18 @@ class StyleGAN2StudentGenerator(StyleGAN2Generator):
                  channels: Optional[Dict[int, int]] = None,
                  ratio: Optional[float] = None,
                  teacher_channels: Optional[Dict[int, int]] = None,
+                 round_to: Optional[int] = None,
                  **kwargs):
         if (channels is None) == (ratio is None):
             raise ValueError('StyleGAN2StudentGenerator needs exactly one of '
                              '`channels` (widths per resolution) and `ratio`.')
+        if round_to is not None and ratio is None:
+            raise ValueError('round_to rounds the widths that `ratio` gives; '
+                             'with explicit `channels` give rounded widths.')
+        check_round_to(round_to)
         self._width_spec = dict(
-            channels=channels, ratio=ratio, teacher=teacher_channels)
+            channels=channels, ratio=ratio, teacher=teacher_channels,
+            round_to=round_to)
         self._out_size_for_widths = out_size
         super().__init__(out_size, style_channels, **kwargs)
 
@@ -72,7 +82,8 @@ class StyleGAN2StudentGenerator(StyleGAN2Generator):
         if self._width_spec['ratio'] is not None:
             ratio = self._width_spec['ratio']
             widths = {
-                res: kept_channels(self.teacher_channels[res], ratio)
+                res: kept_channels(self.teacher_channels[res], ratio,
+                                   self._width_spec['round_to'])
                 for res in resolutions
             }
         else:

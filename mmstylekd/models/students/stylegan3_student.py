@@ -8,7 +8,7 @@ from mmagic.models.editors.stylegan3.stylegan3_modules import (
     SynthesisInput, SynthesisLayer, SynthesisNetwork)
 from mmagic.registry import MODELS
 
-from ..pruning.ratio import kept_channels
+from ..pruning.ratio import check_round_to, kept_channels
 
 
 @MODELS.register_module()
@@ -26,6 +26,8 @@ class StyleGAN3StudentSynthesisNetwork(SynthesisNetwork):
             to-RGB layer always outputs ``img_channels``).
         ratio (float, optional): instead, remove this fraction of every width
             of the teacher layout (``C - int(ratio * C)``).
+        round_to (int, optional): with ``ratio``, round every kept width
+            down to a multiple of it (:func:`kept_channels`).
         **kwargs: arguments of ``SynthesisNetwork``.
     """
 
@@ -35,11 +37,16 @@ class StyleGAN3StudentSynthesisNetwork(SynthesisNetwork):
                  img_channels: int,
                  channels: Optional[Sequence[int]] = None,
                  ratio: Optional[float] = None,
+                 round_to: Optional[int] = None,
                  **kwargs):
         if (channels is None) == (ratio is None):
             raise ValueError('StyleGAN3StudentSynthesisNetwork needs exactly '
                              'one of `channels` (width per layer) and '
                              '`ratio`.')
+        if round_to is not None and ratio is None:
+            raise ValueError('round_to rounds the widths that `ratio` gives; '
+                             'with explicit `channels` give rounded widths.')
+        check_round_to(round_to)
         layer_kwargs = {
             k: v
             for k, v in kwargs.items()
@@ -51,7 +58,8 @@ class StyleGAN3StudentSynthesisNetwork(SynthesisNetwork):
             for name in self.layer_names[:-1]
         ]
         if ratio is not None:
-            widths = [kept_channels(c, ratio) for c in self.teacher_channels]
+            widths = [kept_channels(c, ratio, round_to)
+                      for c in self.teacher_channels]
         else:
             widths = [int(c) for c in channels]
             if len(widths) != self.num_layers or min(widths) < 1:
@@ -108,6 +116,8 @@ class StyleGAN3StudentGenerator(StyleGAN3Generator):
         channels (list[int], optional): per-layer widths, see
             :class:`StyleGAN3StudentSynthesisNetwork`.
         ratio (float, optional): fraction of every teacher width removed.
+        round_to (int, optional): with ``ratio``, kept widths are rounded
+            down to multiples of it.
         synthesis_cfg (dict): the teacher's synthesis config (``channel_base``,
             ``channel_max``, ``num_layers``, ...); its type is replaced.
         **kwargs: other arguments of ``StyleGAN3Generator``.
@@ -119,13 +129,15 @@ class StyleGAN3StudentGenerator(StyleGAN3Generator):
                  img_channels: int,
                  channels: Optional[Sequence[int]] = None,
                  ratio: Optional[float] = None,
+                 round_to: Optional[int] = None,
                  synthesis_cfg: dict = dict(type='SynthesisNetwork'),
                  **kwargs):
         synthesis_cfg = deepcopy(synthesis_cfg)
         synthesis_cfg.update(
             type='StyleGAN3StudentSynthesisNetwork',
             channels=list(channels) if channels is not None else None,
-            ratio=ratio)
+            ratio=ratio,
+            round_to=round_to)
         super().__init__(
             out_size,
             style_channels,
