@@ -1007,7 +1007,7 @@ def test_converted_nvlabs_teacher_prunes_and_distils(tmp_path, nvlabs_sg2):
     check(run_tool('tools/model_converters/nvlabs_to_mmagic.py', src,
                    '--out', out, '--config-out', teacher_py,
                    '--student-ratio', '0.5'))
-    # docs/your_own_teacher.md's recipe: a StyleKD config (here the tiny
+    # docs/converters.md's recipe: a StyleKD config (here the tiny
     # one) with the converted teacher, its student and its discriminator
     derived = tmp_path / 'stylekd_converted_teacher.py'
     derived.write_text(

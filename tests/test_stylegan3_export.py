@@ -42,7 +42,7 @@ def test_export_writes_verified_stylegan3_student(radial, tmp_path):
                metadata['max_relative_l2_vs_mmagic'].values())
     assert metadata['channels'][:5] == [
         int(student.synthesis.input.weight.shape[0])] + channels
-    # the README's onnxruntime use: input z, output image
+    # docs/deployment.md's onnxruntime use: input z, output image
     import onnxruntime as ort
     session = ort.InferenceSession(str(out / 'student.onnx'),
                                    providers=['CPUExecutionProvider'])

@@ -6,9 +6,9 @@ mapping network, output L1 (on the image and on every resolution's RGB
 output), latent-direction (relation) loss, GAN loss with R1 and path-length
 regularisation against the teacher's discriminator, EMA.
 
-Schedule, chosen from measurements (README, "Choosing the demo's
-schedule"): 1500 iterations at generator lr 0.0064 with output L1 weight 10
-plus a multi-scale RGB L1 of weight 3 reach 92% same digit as the teacher
+Schedule, chosen from measurements ("Choosing the demo's schedule" in
+docs/demo.md): 1500 iterations at generator lr 0.0064 with output L1 weight
+10 plus a multi-scale RGB L1 of weight 3 reach 92% same digit as the teacher
 (EMA student, 256 samples) in about 8 minutes on the 2-core CPU; the
 earlier 1000 iterations at lr 0.0016 with L1 weight 3 alone reached 73%.
 
