@@ -1,22 +1,22 @@
-"""The ablation tool: its rows are the configs they claim to be, and its
-statistics (mean, spread, what exceeds the spread) are computed right."""
-import importlib.util
+"""The demo ablation (mmstylekd.evaluation.ablation_statistics, used by
+tools/analysis_tools/run_ablation.py): its rows are the configs they claim
+to be, and its statistics (mean, spread, what exceeds the spread) are
+computed right."""
+import json
 import os.path as osp
 
 import pytest
 from conftest import REPO
 from mmengine.config import Config
 
-TOOL = osp.join(REPO, 'tools/analysis_tools/run_ablation.py')
+from mmstylekd.evaluation import ablation_statistics
+
 DEMO = 'configs/demo/stylekd_stylegan2_digits-32x32.py'
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('run_ablation', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return ablation_statistics
 
 
 def row_config(tool, key):
@@ -74,3 +74,25 @@ def test_mean_spread_and_differences_beyond_it(tool):
     same_digit, l1 = tool.beyond_spread(rows)
     assert same_digit.startswith('same digit: (a) -45.0 points differ')
     assert l1.startswith('L1: none differ')
+
+
+def test_row_selection_and_last_validation_record(tool, tmp_path):
+    assert tool.selected_rows(None) == tool.ROWS
+    assert [r[0] for r in tool.selected_rows(
+        ['a', 'ablation_h_svs.py'])] == ['a', 'h']
+    with pytest.raises(ValueError, match=r"unknown rows \['z'\]"):
+        tool.selected_rows(['a', 'z'])
+    assert tool.last_val(str(tmp_path)) == {}  # no run there
+    log = tmp_path / '20240101_000000' / 'vis_data' / 'scalars.json'
+    log.parent.mkdir(parents=True)
+    log.write_text('\n'.join(json.dumps(r) for r in [
+        {'loss': 1.0, 'step': 1}, {'swd/avg': 9.0, 'step': 2},
+        {'loss': 0.5, 'step': 3}, {'swd/avg': 7.0, 'step': 4}]))
+    assert tool.last_val(str(tmp_path)) == {'swd/avg': 7.0, 'step': 4}
+
+
+def test_columns_add_the_early_measurements(tool):
+    runs = [dict(l1=0.1, **{'agreement@300': 0.5, 'l1@300': 0.2})]
+    keys = [k for k, _, _ in tool.columns(runs)]
+    assert keys[:2] == ['agreement@300', 'l1@300']
+    assert keys[2:] == [k for k, _, _ in tool.COLUMNS]

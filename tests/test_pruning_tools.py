@@ -102,11 +102,13 @@ def test_consistency_tool(tmp_path, teacher_ckpt):
     npz = tmp_path / 'pairs.npz'
     proc = check(run_tool('tools/analysis_tools/consistency.py', TINY, same,
                           '--teacher-checkpoint', teacher_ckpt,
-                          '--num-samples', '6', '--save-npz', npz, '--json'))
+                          '--num-samples', '6', '--save-npz', npz, '--lpips',
+                          '--json'))
     fig = last_json(proc)
     assert fig['l1'] == 0.0 and fig['num_samples'] == 6
     assert fig['psnr'] >= 99  # identical images (MSE floored at 1e-10)
-    assert fig['lpips'] is None and 'vgg16' in proc.stdout  # offline
+    # asked for with --lpips: offline, the missing VGG16 file is named
+    assert fig['lpips'] is None and 'vgg16' in proc.stdout
     arrays = np.load(npz)
     assert arrays['teacher'].shape == (6, 16, 16, 3)
     assert arrays['teacher'].dtype == np.uint8
@@ -115,8 +117,12 @@ def test_consistency_tool(tmp_path, teacher_ckpt):
     pruned = tmp_path / 'pruned.pth'
     check(run_tool('tools/prune.py', TINY, '--teacher-checkpoint',
                    teacher_ckpt, '--ratio', '0.7', '--out', pruned))
-    fig = last_json(check(run_tool(
+    proc = check(run_tool(
         'tools/analysis_tools/consistency.py', TINY, pruned,
         '--teacher-checkpoint', teacher_ckpt, '--num-samples', '6',
-        '--json')))
+        '--json'))
+    fig = last_json(proc)
     assert fig['l1'] > 0 and fig['psnr'] < 99
+    # no LPIPS loss in the config and no --lpips: LPIPS is not even tried
+    assert fig['lpips'] is None and 'LPIPS n/a' in proc.stdout
+    assert 'LPIPS skipped' not in proc.stdout

@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 import mmstylekd  # noqa: F401  (registers mmstylekd's components)
 from mmstylekd.engine import check_checkpoint_complete, setup_cpu_distributed
+from mmstylekd.engine.slurm_cpu import export_slurm_environment
 from mmstylekd.models import TeacherMismatchError
 
 
@@ -132,6 +133,8 @@ def main():
     check_teacher(cfg, args.allow_other_teacher, args.allow_random_teacher)
     cfg.load_from = args.checkpoint
 
+    if args.launcher == 'slurm':
+        export_slurm_environment()
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
 

@@ -2,7 +2,10 @@
 
 Importing :mod:`mmstylekd` registers our components (students, losses,
 distillers, metrics, hooks) in MMagic's registries, so our configs and
-MMagic's own configs both work here.
+MMagic's own configs both work here. ``--quiet`` (used by
+``tools/run_demo.sh``) keeps the terminal to progress, warnings and where
+things are written; the work dir's log file still gets everything
+(environment, full config, hook table).
 """
 import argparse
 import logging
@@ -15,6 +18,8 @@ from mmengine.runner import Runner, find_latest_checkpoint
 
 import mmstylekd  # noqa: F401  (registers mmstylekd's components)
 from mmstylekd.engine import check_checkpoint_complete, setup_cpu_distributed
+from mmstylekd.engine.console import QuietConsoleRunner, console_log
+from mmstylekd.engine.slurm_cpu import export_slurm_environment
 from mmstylekd.models import TeacherMismatchError
 
 
@@ -64,6 +69,11 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--quiet',
+        action='store_true',
+        help='terminal: progress, warnings and where results go only; the '
+        'environment, config and hook table go to the log file alone')
     # torch.distributed.launch passes `--local-rank` (torch >= 2.0).
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
@@ -166,19 +176,23 @@ def main():
         cfg.model.allow_other_teacher = True
     check_validation_data(cfg, args.no_validate)
     check_checkpoint_to_load(cfg)
+    if args.launcher == 'slurm':
+        export_slurm_environment()
     setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = (QuietConsoleRunner if args.quiet else Runner).from_cfg(cfg)
+    # the quiet terminal shows these lines too (MMagic's colour)
+    announce = console_log if args.quiet else print_colored_log
 
-    print_colored_log(f'Working directory: {cfg.work_dir}')
-    print_colored_log(f'Log directory: {runner._log_dir}')
+    announce(f'Working directory: {cfg.work_dir}')
+    announce(f'Log directory: {runner._log_dir}')
 
     try:
         runner.train()
     except TeacherMismatchError as err:
         raise SystemExit(str(err)) from None
 
-    print_colored_log(f'Log saved under {runner._log_dir}')
-    print_colored_log(f'Checkpoint saved under {cfg.work_dir}')
+    announce(f'Log saved under {runner._log_dir}')
+    announce(f'Checkpoint saved under {cfg.work_dir}')
 
 
 if __name__ == '__main__':

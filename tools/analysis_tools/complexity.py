@@ -13,6 +13,7 @@ from mmagic.registry import MODELS
 from mmengine.config import Config, DictAction
 
 import mmstylekd  # noqa: F401
+from mmstylekd.engine.console import prints_hidden
 from mmstylekd.evaluation import generator_complexity
 from mmstylekd.models import build_student, generator_configs
 
@@ -32,10 +33,12 @@ def main():
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     teacher_cfg, student_cfg = generator_configs(cfg)
-    figures = {
-        'teacher': generator_complexity(MODELS.build(teacher_cfg.to_dict())),
-        'student': generator_complexity(build_student(student_cfg)),
-    }
+    with prints_hidden():  # MMagic's style-mode notes
+        figures = {
+            'teacher': generator_complexity(
+                MODELS.build(teacher_cfg.to_dict())),
+            'student': generator_complexity(build_student(student_cfg)),
+        }
     t, s = figures['teacher'], figures['student']
     # small demo generators would read 0.00 GMACs: pick the unit per table
     unit, scale = ('GMACs', 1e9) if t['macs'] >= 1e9 else ('MMACs', 1e6)

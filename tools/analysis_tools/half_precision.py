@@ -23,24 +23,14 @@ import contextlib
 import io
 import json
 import sys
-import warnings
 
-# import-time deprecation chatter of diffusers/mmengine/mmcv (not ours);
-# the filter must come first, hence the late imports
-warnings.filterwarnings(
-    'ignore', message='.*(pkg_resources|_register_pytree_node|Since aten)')
+import torch
+from mmengine.config import Config, DictAction
 
-# isort: off
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-
-import mmstylekd  # noqa: E402,F401
-from mmstylekd.deployment.fast_inference import quiet_eval  # noqa: E402
-from mmstylekd.deployment.half_precision import (  # noqa: E402
-    half_precision_errors)
-from mmstylekd.models import (build_student_from_checkpoint,  # noqa: E402
-                              build_teacher)
-# isort: on
+import mmstylekd  # noqa: F401  (quietens third-party warnings)
+from mmstylekd.deployment.fast_inference import quiet_eval
+from mmstylekd.deployment.half_precision import half_precision_errors
+from mmstylekd.models import build_student_from_checkpoint, build_teacher
 
 
 def parse_args(argv=None):

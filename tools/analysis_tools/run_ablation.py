@@ -13,46 +13,18 @@ Prints mean +- standard deviation over the seeds per column and which
 differences from row (c), the demo, exceed their spread.
 """
 import argparse
-import glob
 import json
 import math
 import os
 import os.path as osp
-import statistics
 import subprocess
 import sys
 import time
 
+from mmstylekd.evaluation.ablation_statistics import (
+    beyond_spread, cell, columns, last_val, selected_rows, summarise)
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-ROWS = [
-    ('a', '(a) baseline: re-init mapping, L1', 'ablation_a_baseline.py'),
-    ('b', '(b) + mapping inheritance', 'ablation_b_mapping.py'),
-    ('c', '(c) + latent-direction loss (demo)',
-     'ablation_c_latent_direction.py'),
-    ('d', '(d) (c) with random directions', 'ablation_d_random_direction.py'),
-    ('e', '(e) (c) with content-aware pruning',
-     'ablation_e_content_aware.py'),
-    ('f', '(f) (c) with diversity-aware pruning',
-     'ablation_f_diversity_aware.py'),
-    ('g', '(g) heterogeneous student, fitted 2-layer mapping',
-     'ablation_g_heterogeneous.py'),
-    ('h', '(h) (c) with Singular Value Scaling', 'ablation_h_svs.py'),
-    ('i', '(i) (c) with diversity-aware pruning + SVS',
-     'ablation_i_dcp_svs.py'),
-]
-REFERENCE = 'c'
-# (key, header, format of the mean)
-COLUMNS = [
-    ('l1', 'L1 to teacher (lower)', '{:.4f}'),
-    ('psnr', 'PSNR to teacher dB (higher)', '{:.2f}'),
-    ('agreement', 'same digit as teacher (higher)', '{:.1%}'),
-    ('student_confidence', 'student digit confidence', '{:.2f}'),
-    ('swd', 'SWD to data (lower)', '{:.2f}'),
-    ('inversion_psnr', 'inversion PSNR dB (higher)', '{:.2f}'),
-    ('minutes', 'train min', '{:.1f}'),
-]
-# columns whose differences from the reference row are tested
-TESTED = [('agreement', 'same digit'), ('l1', 'L1')]
 
 
 def parse_args():
@@ -96,26 +68,6 @@ def run(cmd):
 
 def last_json(stdout):
     return json.loads(stdout.strip().splitlines()[-1])
-
-
-def last_val(work_dir):
-    """The last validation record of a run (its scalars.json)."""
-    logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                     'scalars.json')))
-    records = [json.loads(line) for log in logs for line in open(log)]
-    vals = [r for r in records if any(k.startswith('swd') for k in r)]
-    return vals[-1] if vals else {}
-
-
-def selected_rows(only):
-    if not only:
-        return ROWS
-    rows = [r for r in ROWS if r[0] in only or r[2] in only]
-    unknown = set(only) - {r[0] for r in rows} - {r[2] for r in rows}
-    if unknown:
-        raise SystemExit(f'error: unknown rows {sorted(unknown)}; rows are '
-                         f'{[r[0] for r in ROWS]} or their config names.')
-    return rows
 
 
 def train_and_measure(cfg, work, seed, args):
@@ -168,68 +120,14 @@ def train_and_measure(cfg, work, seed, args):
     return result
 
 
-def summarise(runs):
-    """{column: (mean, std)}; std is the sample standard deviation (0 with
-    one seed); None where a run lacks the figure."""
-    summary = {}
-    for key, _, _ in columns(runs):
-        values = [r[key] for r in runs]
-        if any(v is None for v in values):
-            summary[key] = None
-            continue
-        std = statistics.stdev(values) if len(values) > 1 else 0.0
-        summary[key] = (statistics.fmean(values), std)
-    return summary
-
-
-def columns(runs):
-    """COLUMNS plus same digit and L1 at the --measure-at iterations."""
-    extra = sorted({int(k.split('@')[1]) for r in runs for k in r
-                    if k.startswith('agreement@')})
-    early = [(f'{name}@{it}', f'{header} at {it}', fmt) for it in extra
-             for name, header, fmt in (('agreement', 'same digit', '{:.1%}'),
-                                       ('l1', 'L1', '{:.4f}'))]
-    return early + COLUMNS
-
-
-def cell(stat, fmt):
-    if stat is None:
-        return 'n/a'
-    mean, std = stat
-    if fmt.endswith('%}'):  # percentages: the spread in points
-        return f'{fmt.format(mean)} ± {100 * std:.1f}'
-    return f'{fmt.format(mean)} ± {fmt.format(std).rstrip("%")}'
-
-
-def beyond_spread(rows):
-    """Sentences on which rows differ from the reference by more than the
-    sum of their standard deviations, per tested column."""
-    ref = next((r for r in rows if r['key'] == REFERENCE), None)
-    if ref is None:
-        return [f'Row ({REFERENCE}) was not run: no comparison.']
-    lines = []
-    for key, name in TESTED:
-        r_mean, r_std = ref['summary'][key]
-        found = []
-        for row in rows:
-            if row is ref:
-                continue
-            mean, std = row['summary'][key]
-            diff = mean - r_mean
-            if abs(diff) > std + r_std:
-                shown = f'{100 * diff:+.1f} points' if key == 'agreement' \
-                    else f'{diff:+.4f}'
-                found.append(f'({row["key"]}) {shown}')
-        lines.append(f'{name}: ' + (', '.join(found) if found else 'none') +
-                     f' differ from ({REFERENCE}) by more than the sum of '
-                     'their standard deviations.')
-    return lines
-
-
 def main():
     args = parse_args()
     rows = []
-    for key, label, name in selected_rows(args.only):
+    try:
+        chosen = selected_rows(args.only)
+    except ValueError as err:
+        raise SystemExit(f'error: {err}') from None
+    for key, label, name in chosen:
         cfg = osp.join('configs', 'demo', 'ablation', name)
         runs = []
         for seed in args.seeds:

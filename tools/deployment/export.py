@@ -26,29 +26,25 @@ a zeroed or sign-flipped weight) give 1.7e-3 to 5e-2.
 import argparse
 import os.path as osp
 import sys
-import warnings
 
-# import-time deprecation chatter of diffusers/mmengine/mmcv (not ours);
-# the filter must come first, hence the late imports
-warnings.filterwarnings(
-    'ignore', message='.*(pkg_resources|_register_pytree_node|Since aten)')
-
+# mmstylekd first: its warnings filter must precede the import of MMagic's
+# models (diffusers warns then), hence no isort here
 # isort: off
-from mmagic.models.editors.stylegan2 import StyleGAN2Generator  # noqa: E402
-from mmagic.models.editors.stylegan3 import StyleGAN3Generator  # noqa: E402
-from mmagic.registry import MODELS  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+import mmstylekd  # noqa: F401
+from mmagic.models.editors.stylegan2 import StyleGAN2Generator
+from mmagic.models.editors.stylegan3 import StyleGAN3Generator
+from mmagic.registry import MODELS
+from mmengine.config import Config, DictAction
 
-import mmstylekd  # noqa: E402
-from mmstylekd.deployment.exporters import (  # noqa: E402
+from mmstylekd.deployment.exporters import (
     DEFAULT_OPSET, DEFAULT_TOLERANCE, ExportVerificationError,
     export_generator)
-from mmstylekd.deployment.fast_inference import quiet_eval  # noqa: E402
-from mmstylekd.evaluation import generator_complexity  # noqa: E402
-from mmstylekd.models import (  # noqa: E402
+from mmstylekd.deployment.fast_inference import quiet_eval
+from mmstylekd.evaluation import generator_complexity
+from mmstylekd.models import (
     TeacherIdentity, TeacherMismatchError, build_student_from_checkpoint,
     build_teacher, check_recorded_teacher, read_checkpoint)
-from mmstylekd.models.teacher_identity import recorded_teacher  # noqa: E402
+from mmstylekd.models.teacher_identity import recorded_teacher
 # isort: on
 
 
