@@ -146,3 +146,19 @@ def test_export_refuses_another_teacher_and_records_its_own(run, tmp_path):
                    f'model.teacher_ckpt={run["a"]}'))
     metadata = json.loads((tmp_path / 'a' / 'metadata.json').read_text())
     assert metadata['teacher']['path'] == run['a']
+
+
+def test_export_of_a_student_recording_no_teacher_loads_no_teacher(
+        run, tmp_path):
+    # a tools/prune.py-like file: the student's weights, no teacher record;
+    # the config's teacher file does not exist (as an undownloadable URL)
+    state = torch.load(run['ckpt'], weights_only=False)['state_dict']
+    student = tmp_path / 'student.pth'
+    torch.save(dict(state_dict={k: v for k, v in state.items()
+                                if k.startswith('generator_ema.')}), student)
+    proc = check(run_tool(
+        'tools/deployment/export.py', TINY, student, '--format',
+        'torchscript', '--out', tmp_path / 'out', '--cfg-options',
+        f'model.teacher_ckpt={tmp_path / "missing_teacher.pth"}'))
+    assert 'records no teacher' in output(proc)
+    assert (tmp_path / 'out' / 'student.ts').exists()

@@ -110,6 +110,11 @@ def check_teacher(cfg: Config, checkpoint: str, allow_other: bool):
     recorded = recorded_teacher(state.get('state_dict', {}))
     if 'teacher' not in cfg.model or allow_other:
         return recorded
+    if recorded is None:
+        # nothing to compare: loading (or downloading) the teacher is moot
+        print(f'{checkpoint} records no teacher: it cannot be checked '
+              'against the config\'s.')
+        return None
     path = cfg.model.get('teacher_ckpt')
     try:
         teacher = build_teacher(cfg.model.teacher, path)
