@@ -24,10 +24,11 @@ from mmengine.dist import barrier, init_dist, is_distributed, is_main_process
 
 import mmstylekd  # noqa: F401
 from mmstylekd.engine import setup_cpu_distributed
-from mmstylekd.engine.atomic_output import atomic_write, plain
+from mmstylekd.engine.atomic_output import atomic_write
 from mmstylekd.models import (build_student, build_teacher,
                               check_student_init, generator_configs,
                               init_student_from_teacher)
+from mmstylekd.utils import plain
 
 
 def parse_args():

@@ -23,7 +23,8 @@ and the converter's notes are comment lines that cannot end early.
 import os.path as osp
 from typing import Dict, List, Optional
 
-from ..engine.atomic_output import atomic_write, plain
+from ..engine.atomic_output import atomic_write
+from ..utils import plain
 from .config_values import as_int, as_real, comment_lines, literal
 from .mmagic_checkpoint import ConvertedTeacher
 

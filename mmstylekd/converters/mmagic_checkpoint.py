@@ -15,7 +15,8 @@ from typing import Callable, Dict, List, Optional
 import torch
 from mmagic.registry import MODELS
 
-from ..engine.atomic_output import atomic_write, plain
+from ..engine.atomic_output import atomic_write
+from ..utils import StateDictFit, plain
 from ..version import __version__
 
 
@@ -80,18 +81,14 @@ def fit_to_mmagic(cfg: dict,
     def name(key):
         return f'{key} (from {origin[key]})' if key in origin else key
 
-    missing = [k for k in own if k not in tensors and not derived(k)]
-    unexpected = [name(k) for k in tensors if k not in own]
-    shapes = [
-        f'{name(k)}: {tuple(tensors[k].shape)} vs MMagic '
-        f'{tuple(own[k].shape)}' for k in own
-        if k in tensors and tensors[k].shape != own[k].shape
-    ]
-    if missing or unexpected or shapes:
-        raise ValueError(
-            f'{where} does not fit {cfg["type"]}: MMagic keys without a '
-            f'source {missing[:5]}; source tensors MMagic does not have '
-            f'{unexpected[:5]}; shape mismatches {shapes[:5]}.')
+    fit = StateDictFit.compare(own, tensors, given_name='source',
+                               own_name='MMagic', optional=derived,
+                               key_name=name)
+    if not fit.fits:
+        report = fit.describe(
+            missing='MMagic keys without a source',
+            unexpected='source tensors MMagic does not have')
+        raise ValueError(f'{where} does not fit {cfg["type"]}: {report}.')
     state = {k: tensors.get(k, v).clone() for k, v in own.items()}
     module.load_state_dict(state, strict=True)
     return state

@@ -1,4 +1,4 @@
-"""Output files that are either complete or absent, with plain metadata.
+"""Output files that are either complete or absent.
 
 The tools that write checkpoints, configs and exported models (prune.py, the
 model converters, export.py) write next to the target and rename, so that an
@@ -8,8 +8,6 @@ import os
 import os.path as osp
 import tempfile
 from typing import Callable
-
-import torch
 
 
 def atomic_write(path: str, write: Callable[[str], None],
@@ -42,16 +40,3 @@ def atomic_write(path: str, write: Callable[[str], None],
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
-
-
-def plain(obj):
-    """Config/meta values as plain dicts, lists and scalars, so that a
-    checkpoint holding them loads with ``torch.load(weights_only=True)``
-    (numpy scalars become Python numbers)."""
-    if isinstance(obj, dict):
-        return {k: plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if hasattr(obj, 'item') and not isinstance(obj, torch.Tensor):
-        return obj.item()  # numpy scalars
-    return obj

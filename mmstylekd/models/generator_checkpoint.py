@@ -6,6 +6,8 @@ import torch
 import torch.nn as nn
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from ..utils import StateDictFit
+
 #: Prefixes under which MMagic checkpoints store a generator, in the order
 #: they are tried (the EMA generator is the one MMagic evaluates).
 GENERATOR_PREFIXES = ('generator_ema.module.', 'generator_ema.',
@@ -65,22 +67,13 @@ def load_generator_weights(generator: nn.Module,
     """
     state = extract_generator_state(
         read_checkpoint(path), path, prefixes or GENERATOR_PREFIXES)
-    own = generator.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [
-        f'{k}: checkpoint {tuple(state[k].shape)} vs model '
-        f'{tuple(own[k].shape)}' for k in own
-        if k in state and state[k].shape != own[k].shape
-    ]
-    if missing or unexpected or shapes:
+    fit = StateDictFit.compare(generator.state_dict(), state)
+    if not fit.fits:
         hint = ''
         if any('to_rgbs' in k or 'injected_noise' in k
-               for k in missing + unexpected):
+               for k in fit.missing + fit.unexpected):
             hint = (' The number of synthesis blocks differs: the checkpoint'
                     ' was made for another output resolution.')
-        raise ValueError(
-            f'{path} does not fit {type(generator).__name__}.{hint} '
-            f'Missing keys: {missing[:5]}; unexpected keys: '
-            f'{unexpected[:5]}; shape mismatches: {shapes[:5]}.')
+        raise ValueError(f'{path} does not fit {type(generator).__name__}.'
+                         f'{hint} {fit.describe(missing="Missing keys")}.')
     generator.load_state_dict(state, strict=True)

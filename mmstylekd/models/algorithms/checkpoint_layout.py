@@ -23,18 +23,69 @@ torch see the same layout:
    When a checkpoint holds a network, all of its keys must be there with
    the right shapes, else loading stops naming them.
 """
+import functools
 from typing import Sequence
 
 import torch.nn as nn
 from mmengine.model import is_model_wrapper
 
+from ...utils import StateDictFit, strip_wrapper_segment, unwrap_model
+
 #: The networks that training changes and checkpoints must restore.
 TRAINED = ('generator', 'generator_ema', 'discriminator')
 
 
-def _own_state(module: nn.Module, prefix: str) -> dict:
-    module = module.module if is_model_wrapper(module) else module
-    return module.state_dict(prefix=prefix)
+class CheckpointLayout:
+    """The ``state_dict`` hooks that apply the three rules above.
+
+    A class (not closures) so that the model stays picklable.
+
+    Args:
+        frozen: dotted names of frozen, rebuildable submodules, e.g.
+            ``['teacher', 'distiller.distill_losses.loss_lpips']``.
+    """
+
+    def __init__(self, frozen: Sequence[str]):
+        self.frozen = tuple(frozen)
+
+    def write(self, module: nn.Module, state_dict: dict, prefix: str,
+              local_metadata: dict) -> None:
+        """Rules 1 and 2 on ``module.state_dict()``'s result."""
+        dropped = tuple(f'{prefix}{name}.' for name in self.frozen)
+        for key in list(state_dict):
+            if key.startswith(dropped):
+                del state_dict[key]
+        for name, child in module.named_children():
+            if is_model_wrapper(child):
+                strip_wrapper_segment(state_dict, f'{prefix}{name}.')
+
+    def read(self, module: nn.Module, state_dict: dict, prefix: str,
+             *args) -> None:
+        """Rules 1 to 3 on the state dict about to be loaded."""
+        for name, child in module.named_children():
+            if isinstance(getattr(unwrap_model(child), 'module', None),
+                          nn.Module):
+                continue  # a real `module` child (EMA), not a DDP segment
+            strip_wrapper_segment(state_dict, f'{prefix}{name}.')
+        for name in self.frozen:
+            current = module.get_submodule(name).state_dict(
+                prefix=f'{prefix}{name}.')
+            for key, value in current.items():
+                state_dict.setdefault(key, value)
+        for name in TRAINED:
+            child = getattr(module, name, None)
+            if child is None or not any(
+                    k.startswith(f'{prefix}{name}.') for k in state_dict):
+                continue
+            fit = StateDictFit.compare(
+                unwrap_model(child).state_dict(prefix=f'{prefix}{name}.'),
+                state_dict)
+            # the state dict's other keys belong to the other networks
+            if fit.missing or fit.shape_mismatches:
+                raise ValueError(
+                    f'The checkpoint\'s {name} does not fit the config\'s '
+                    f'(another architecture or resolution?): '
+                    f'{fit.describe(unexpected=None)}.')
 
 
 def attach_checkpoint_layout(model: nn.Module,
@@ -46,52 +97,9 @@ def attach_checkpoint_layout(model: nn.Module,
         frozen: dotted names of frozen, rebuildable submodules, e.g.
             ``['teacher', 'distiller.distill_losses.loss_lpips']``.
     """
-    frozen = tuple(frozen)
-
-    def write(module, state_dict, prefix, local_metadata):
-        dropped = tuple(f'{prefix}{name}.' for name in frozen)
-        for key in list(state_dict):
-            if key.startswith(dropped):
-                del state_dict[key]
-        for name, child in module.named_children():
-            if not is_model_wrapper(child):
-                continue
-            wrapped = f'{prefix}{name}.module.'
-            for key in [k for k in state_dict if k.startswith(wrapped)]:
-                plain = f'{prefix}{name}.{key[len(wrapped):]}'
-                state_dict[plain] = state_dict.pop(key)
-
-    def read(module, state_dict, prefix, *args):
-        for name, child in module.named_children():
-            inner = child.module if is_model_wrapper(child) else child
-            if isinstance(getattr(inner, 'module', None), nn.Module):
-                continue  # a real `module` child (EMA), not a DDP segment
-            wrapped = f'{prefix}{name}.module.'
-            for key in [k for k in state_dict if k.startswith(wrapped)]:
-                plain = f'{prefix}{name}.{key[len(wrapped):]}'
-                state_dict[plain] = state_dict.pop(key)
-        for name in frozen:
-            current = module.get_submodule(name).state_dict(
-                prefix=f'{prefix}{name}.')
-            for key, value in current.items():
-                state_dict.setdefault(key, value)
-        for name in TRAINED:
-            child = getattr(module, name, None)
-            if child is None or not any(
-                    k.startswith(f'{prefix}{name}.') for k in state_dict):
-                continue
-            own = _own_state(child, f'{prefix}{name}.')
-            missing = [k for k in own if k not in state_dict]
-            shapes = [
-                f'{k}: checkpoint {tuple(state_dict[k].shape)}, model '
-                f'{tuple(v.shape)}' for k, v in own.items()
-                if k in state_dict and state_dict[k].shape != v.shape
-            ]
-            if missing or shapes:
-                raise ValueError(
-                    f'The checkpoint\'s {name} does not fit the config\'s '
-                    f'(another architecture or resolution?): missing '
-                    f'{missing[:5]}; shape mismatches {shapes[:5]}.')
-
-    model.register_state_dict_post_hook(write)
-    model.register_load_state_dict_pre_hook(read)
+    layout = CheckpointLayout(frozen)
+    # a partial, not the bound method: torch marks state-dict hooks with an
+    # attribute (`_from_public_api`), which bound methods cannot hold
+    model.register_state_dict_post_hook(
+        functools.partial(CheckpointLayout.write, layout))
+    model.register_load_state_dict_pre_hook(layout.read)

@@ -14,15 +14,11 @@ from typing import Optional
 import torch.nn as nn
 from mmengine.dist import broadcast
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 
+from ...utils import StateDictFit, unwrap_model
 from ..generator_checkpoint import load_generator_weights, read_checkpoint
 from ..students import (check_student_init, fit_mapping_network,
                         init_student_from_teacher, refine_student)
-
-
-def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if is_model_wrapper(module) else module
 
 
 class FreshStartInitialisation:
@@ -65,7 +61,7 @@ class FreshStartInitialisation:
         if not self.pending:
             return
         self.pending = False
-        student = _unwrap(model.generator)
+        student = unwrap_model(model.generator)
         if self.student_ckpt is not None:
             load_generator_weights(student, self.student_ckpt)
             print_log(f'Student loaded from {self.student_ckpt}',
@@ -79,10 +75,10 @@ class FreshStartInitialisation:
                                       **self.student_init)
         if model.discriminator is not None and \
                 self.discriminator_ckpt is not None:
-            self._load_teacher_discriminator(_unwrap(model.discriminator))
+            self._load_teacher_discriminator(unwrap_model(model.discriminator))
         # Every rank initialised the same way; rank 0's result is the one
         # kept (GPU gradient sums may differ in their last bits).
-        for module in (student, _unwrap(model.discriminator)
+        for module in (student, unwrap_model(model.discriminator)
                        if model.discriminator is not None else None):
             if module is not None:
                 for tensor in module.state_dict().values():
@@ -117,11 +113,9 @@ class FreshStartInitialisation:
             k[len(prefix):]: v
             for k, v in state.items() if k.startswith(prefix)
         }
-        own = discriminator.state_dict()
         if not disc:
             reason = 'has no discriminator'
-        elif disc.keys() != own.keys() or any(
-                disc[k].shape != own[k].shape for k in own):
+        elif not StateDictFit.compare(discriminator.state_dict(), disc).fits:
             reason = 'has a discriminator that does not fit the config\'s'
         else:
             discriminator.load_state_dict(disc)

@@ -2,86 +2,35 @@
 
 The student is the model's ``generator`` (with MMagic's EMA copy, optimiser
 wrappers, R1 and path-length regularisation, metrics and visualisation all
-unchanged). The model owns the frozen teacher and the random inputs that
-teacher and student share; the distiller owns the recorders and the losses.
-Only the generator step is overridden.
+unchanged). The model owns the frozen teacher (:mod:`.frozen_teacher`) and
+the random inputs that teacher and student share (:mod:`.shared_draws`);
+the distiller owns the recorders and the losses; checkpoints are laid out by
+:mod:`.checkpoint_layout` and a fresh run is initialised by
+:mod:`.fresh_start_init`. Only the generator step is overridden.
 """
 import math
-import random
-import types
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
-import torch.nn as nn
 from mmagic.models.editors.stylegan2 import StyleGAN2
 from mmagic.models.editors.stylegan3 import StyleGAN3
 from mmagic.registry import MODELS
 from mmengine import MessageHub
 from mmengine.dist import all_reduce
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
+from ...utils import unwrap_model
 from ..latent_directions import compute_latent_directions
-from ..latent_inputs import injected_noise, w_from_z
-from ..teacher_identity import TeacherIdentity
-from ..teacher_student_configs import build_teacher
+from ..latent_inputs import w_from_z
+from ..students import freeze_mapping_network
 from .checkpoint_layout import attach_checkpoint_layout
 from .finite_losses import stop_if_not_finite
 from .fresh_start_init import FreshStartInitialisation
+from .frozen_teacher import FrozenTeacherMixin
+from .shared_draws import SharedDraws, SharedDrawSampler
 
 
-def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if is_model_wrapper(module) else module
-
-
-def _keep_in_eval_mode(module: nn.Module) -> None:
-    """The frozen teacher never trains: no style mixing, no EMA updates.
-
-    Making its ``train`` a no-op (rather than calling ``eval()`` after every
-    ``model.train()``) also keeps MMagic's generators from logging a style-mode
-    switch at every iteration.
-    """
-    module.eval()
-    module.train = types.MethodType(lambda self, mode=True: self, module)
-
-
-def _freeze(mapping: nn.Module) -> None:
-    """Freeze a mapping network; its w still accepts gradients.
-
-    MMagic's path-length regulariser differentiates the image with respect
-    to w, which a frozen mapping network would return without
-    ``requires_grad``.
-    """
-    mapping.requires_grad_(False)
-
-    def w_with_grad(module, args, w):
-        if w.requires_grad or any(p.requires_grad
-                                  for p in module.parameters()):
-            return None  # not frozen (mapping fitting unfreezes it)
-        return w.detach().requires_grad_(torch.is_grad_enabled())
-
-    mapping.register_forward_hook(w_with_grad)
-
-
-@dataclass
-class SharedDraws:
-    """The random inputs of one distillation step, the same for both.
-
-    Attributes:
-        z: one (B, noise_size) tensor, or two when styles are mixed.
-        inject_index: the style-mixing crossover layer, or None.
-        noise: per-sample injected noise, one (B, 1, H_i, W_i) map per noise
-            input (StyleGAN2), or None.
-        offsets: the latent shifts d, (B, style_channels).
-    """
-    z: List[torch.Tensor]
-    inject_index: Optional[int]
-    noise: Optional[List[torch.Tensor]]
-    offsets: torch.Tensor
-
-
-class StyleKDMixin:
+class StyleKDMixin(FrozenTeacherMixin):
     """The StyleKD generator step on top of an MMagic GAN model.
 
     Args (besides MMagic's model arguments):
@@ -129,23 +78,18 @@ class StyleKDMixin:
                  **kwargs):
         super().__init__(generator, discriminator, **kwargs)
         self.use_gan_loss = use_gan_loss and self.discriminator is not None
-        self.teacher = build_teacher(teacher, teacher_ckpt)
-        _keep_in_eval_mode(self.teacher)
-        self.teacher_identity = TeacherIdentity.of(self.teacher, teacher_ckpt,
-                                                   allow_other_teacher)
+        self.build_frozen_teacher(teacher, teacher_ckpt, allow_other_teacher)
         if (student_init or {}).get('freeze_mapping', False):
             # before any DDP wrapper is built: it must know what trains
-            _freeze(self.generator.style_mapping)
+            freeze_mapping_network(self.generator.style_mapping)
         self.fresh_start_init = FreshStartInitialisation(
             self, student_init, student_ckpt,
             teacher_ckpt if init_discriminator_from_teacher else None)
-
         directions = dict(latent_directions)
-        self.offset_weight = float(directions.pop('offset_weight', 5.0))
-        self.register_buffer(
-            'latent_directions',
+        offset_weight = directions.pop('offset_weight', 5.0)
+        self.shared_draws = SharedDrawSampler(
             compute_latent_directions(self.teacher, **directions),
-            persistent=False)  # derived from the teacher
+            offset_weight)
         self.feature_layers = list(feature_layers or
                                    self.DEFAULT_FEATURE_LAYERS)
         self.distiller = MODELS.build(
@@ -153,6 +97,14 @@ class StyleKDMixin:
                 type='StyleKDDistiller',
                 distill_losses={},
                 loss_forward_mappings={}))
+        self._prepare_recorders()
+        attach_checkpoint_layout(self, ['teacher'] + [
+            f'distiller.distill_losses.{name}'
+            for name in self.distiller.frozen_loss_names()
+        ])
+
+    def _prepare_recorders(self) -> None:
+        """Hook the distiller's recorders into both generators."""
         used = set(self.distiller.used_recorders(True) +
                    self.distiller.used_recorders(False))
         self.distiller.prepare_recorders(
@@ -162,36 +114,12 @@ class StyleKDMixin:
                                     ('rgbs', self._rgb_module_names))
                 if name in used
             })
-        attach_checkpoint_layout(self, ['teacher'] + [
-            f'distiller.distill_losses.{name}'
-            for name in self.distiller.frozen_loss_names()
-        ])
 
-    # ------------------------------------------------------------- sampling
-    def sample_latent_offsets(self, num: int) -> torch.Tensor:
-        """One teacher direction per sample, scaled by N(0, 1) * offset.
-
-        Returns:
-            Tensor: (num, style_channels), on the directions' device.
-        """
-        dirs = self.latent_directions
-        idx = torch.randint(0, dirs.shape[0], (num, ), device=dirs.device)
-        chosen = dirs[idx] / dirs[idx].norm(dim=1, keepdim=True)
-        return chosen * torch.randn(num, 1, device=dirs.device) * \
-            self.offset_weight
-
+    # ---------------------------------------------------------------- steps
     def draw_shared_inputs(self, num_batches: int) -> SharedDraws:
         """z, style mixing, injected noise and latent offsets for a step."""
-        student = _unwrap(self.generator)
-        mix = getattr(student, 'default_style_mode', None) == 'mix' and \
-            random.random() < student.mix_prob
-        return SharedDraws(
-            z=[self.noise_fn(num_batches=num_batches)
-               for _ in range(2 if mix else 1)],
-            inject_index=random.randint(1, student.num_latents - 1)
-            if mix else None,
-            noise=injected_noise(student, num_batches),
-            offsets=self.sample_latent_offsets(num_batches))
+        return self.shared_draws.draw(
+            unwrap_model(self.generator), self.noise_fn, num_batches)
 
     def synthesise_pair(self, draws: SharedDraws
                         ) -> Dict[bool, Dict[str, torch.Tensor]]:
@@ -222,7 +150,6 @@ class StyleKDMixin:
                     images_shifted=images[num:], w=w_plus)
         return outputs
 
-    # ---------------------------------------------------------------- steps
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict):
         """MMagic's GAN step; generator-only when there is no GAN loss."""
         self.fresh_start_init(self)
@@ -233,20 +160,24 @@ class StyleKDMixin:
         with wrapper.optim_context(self.generator):
             log_vars = self.train_generator(data['inputs'],
                                             data['data_samples'], wrapper)
-        if self.with_ema_gen:  # as MMagic's BaseGAN.train_step
-            student = _unwrap(self.generator)
-            curr_iter = MessageHub.get_current_instance().get_info('iter')
-            if curr_iter + 1 >= self.ema_start:
-                self.generator_ema.update_parameters(student)
-                if not self.generator_ema.update_buffers:
-                    self.generator_ema.sync_buffers(student)
-            else:  # before the EMA starts it copies the student
-                self.generator_ema.sync_parameters(student)
+        if self.with_ema_gen:
+            self._update_ema()
         return log_vars
+
+    def _update_ema(self) -> None:
+        """The EMA step of MMagic's ``BaseGAN.train_step``."""
+        student = unwrap_model(self.generator)
+        curr_iter = MessageHub.get_current_instance().get_info('iter')
+        if curr_iter + 1 >= self.ema_start:
+            self.generator_ema.update_parameters(student)
+            if not self.generator_ema.update_buffers:
+                self.generator_ema.sync_buffers(student)
+        else:  # before the EMA starts it copies the student
+            self.generator_ema.sync_parameters(student)
 
     def train_discriminator(self, inputs, data_samples, optimizer_wrapper):
         """MMagic's discriminator step, after checking the image size."""
-        out_size = _unwrap(self.generator).out_size
+        out_size = unwrap_model(self.generator).out_size
         real = data_samples.gt_img
         if tuple(real.shape[-2:]) != (out_size, out_size):
             raise ValueError(
@@ -298,7 +229,7 @@ class StyleKDStyleGAN2(StyleKDMixin, StyleGAN2):
     DEFAULT_FEATURE_LAYERS = (16, 32, 64, 128)  # resolutions
 
     def _feature_module_names(self, generator):
-        out_size = _unwrap(generator).out_size
+        out_size = unwrap_model(generator).out_size
         names = []
         for res in self.feature_layers:
             level = int(round(math.log2(res)))
@@ -309,7 +240,7 @@ class StyleKDStyleGAN2(StyleKDMixin, StyleGAN2):
         return names
 
     def _rgb_module_names(self, generator):
-        count = len(_unwrap(generator).to_rgbs)
+        count = len(unwrap_model(generator).to_rgbs)
         return ['to_rgb1'] + [f'to_rgbs.{i}' for i in range(count)]
 
     def w_plus(self, generator, draws):
@@ -334,7 +265,7 @@ class StyleKDStyleGAN3(StyleKDMixin, StyleGAN3):
     DEFAULT_FEATURE_LAYERS = (2, 4, 6, 8)  # layer indices
 
     def _feature_module_names(self, generator):
-        layer_names = _unwrap(generator).synthesis.layer_names
+        layer_names = unwrap_model(generator).synthesis.layer_names
         bad = [
             i for i in self.feature_layers
             if not 0 <= i < len(layer_names) - 1
@@ -349,8 +280,8 @@ class StyleKDStyleGAN3(StyleKDMixin, StyleGAN3):
 
     def w_plus(self, generator, draws):
         """(B, num_ws, style_channels); StyleGAN3 trains without mixing."""
-        w = w_from_z(_unwrap(generator), draws.z[0])
-        return w[:, None].expand(-1, _unwrap(generator).num_ws, -1)
+        w = w_from_z(unwrap_model(generator), draws.z[0])
+        return w[:, None].expand(-1, unwrap_model(generator).num_ws, -1)
 
     def synthesise(self, generator, w_plus, noise, from_student):
         kwargs = dict(self.forward_kwargs['gen']) if from_student else \

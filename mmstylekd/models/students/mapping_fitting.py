@@ -1,4 +1,5 @@
-"""Fit a student's own (smaller) mapping network to the teacher's."""
+"""Fit a student's own (smaller) mapping network to the teacher's, or
+freeze it."""
 from typing import Dict
 
 import torch
@@ -68,3 +69,26 @@ def fit_mapping_network(student: nn.Module,
     with torch.no_grad():
         after = F.l1_loss(w_from_z(student, held_out), target_held_out).item()
     return dict(l1_before=before, l1_after=after)
+
+
+def _w_with_grad(mapping: nn.Module, args, w: torch.Tensor):
+    """Forward hook of a frozen mapping network: its w accepts gradients."""
+    if w.requires_grad or any(p.requires_grad for p in mapping.parameters()):
+        return None  # not frozen (mapping fitting unfreezes it)
+    return w.detach().requires_grad_(torch.is_grad_enabled())
+
+
+def freeze_mapping_network(mapping: nn.Module) -> None:
+    """Freeze a mapping network; its w still accepts gradients.
+
+    MMagic's path-length regulariser differentiates the image with respect
+    to w, which a frozen mapping network would return without
+    ``requires_grad``. The hook is a module-level function so that the
+    model stays picklable.
+
+    Args:
+        mapping: a generator's ``style_mapping`` (before any DDP wrapper is
+            built: DDP must know which parameters train).
+    """
+    mapping.requires_grad_(False)
+    mapping.register_forward_hook(_w_with_grad)
