@@ -1,14 +1,18 @@
 """Singular Value Scaling, the student-initialisation refinement."""
+import logging
 import math
 
 import pytest
 import torch
 from conftest import check, run_tool
 from mmagic.registry import MODELS
+from mmengine.logging import MMLogger
+from mmengine.registry import DefaultScope
 
 import mmstylekd  # noqa: F401
 from mmstylekd.models.students.refinements import (STUDENT_REFINEMENTS,
-                                                   SingularValueScaling)
+                                                   SingularValueScaling,
+                                                   refine_student)
 
 SG2 = dict(type='StyleGAN2StudentGenerator', out_size=16, style_channels=16,
            num_mlps=2, channels={4: 12, 8: 10, 16: 6})
@@ -128,3 +132,22 @@ def test_unknown_student_init_keys_stop_naming_them(tmp_path):
     out = proc.stdout + proc.stderr
     assert "['refin']" in out and "'refine'" in out and 'criterion' in out
     assert not (tmp_path / 's.pth').exists()
+
+
+def test_refinement_builds_quietly_under_mmagics_scope_and_names_unknowns():
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        student = MODELS.build(dict(
+            type='StyleGAN2StudentGenerator', out_size=16, style_channels=16,
+            num_mlps=2, ratio=0.5))
+        logger = MMLogger.get_current_instance()
+        records = []
+        handler = logging.Handler()
+        handler.emit = records.append
+        logger.addHandler(handler)
+        try:
+            refine_student(student, dict(type='SingularValueScaling'))
+        finally:
+            logger.removeHandler(handler)
+        assert not [r for r in records if r.levelno >= logging.WARNING]
+        with pytest.raises(KeyError, match='SingularValueScaling'):
+            refine_student(student, dict(type='SingularValueScalin'))

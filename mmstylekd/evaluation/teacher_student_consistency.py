@@ -8,8 +8,8 @@ from mmagic.evaluation.metrics.base_gen_metric import GenerativeMetric
 from mmagic.registry import METRICS
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 
+from ..utils.model_wrappers import unwrap_model
 from .teacher_student_pairs import generate_pairs, per_image_figures
 
 
@@ -54,8 +54,7 @@ class TeacherStudentConsistency(GenerativeMetric):
 
     def prepare(self, module: nn.Module, dataloader) -> None:
         super().prepare(module, dataloader)
-        if is_model_wrapper(module):
-            module = module.module
+        module = unwrap_model(module)
         if not hasattr(module, 'teacher'):
             raise TypeError('TeacherStudentConsistency needs a model with a '
                             f'teacher; {type(module).__name__} has none.')

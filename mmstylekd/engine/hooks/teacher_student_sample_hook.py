@@ -6,10 +6,10 @@ import torch
 from mmagic.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from torchvision.utils import make_grid
 
 from ...evaluation.teacher_student_pairs import generate_pairs, to_uint8
+from ...utils.model_wrappers import unwrap_model
 
 
 def teacher_student_grid(teacher_imgs: torch.Tensor,
@@ -63,13 +63,12 @@ class TeacherStudentSampleHook(Hook):
         self.name = name
 
     def _write(self, runner, step: int) -> Optional[np.ndarray]:
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+        model = unwrap_model(runner.model)
         if not hasattr(model, 'teacher') or not is_main_process():
             return None
         student = model.generator_ema.module if model.with_ema_gen \
             else model.generator
-        student = student.module if is_model_wrapper(student) else student
+        student = unwrap_model(student)
         imgs_t, imgs_s = generate_pairs(model.teacher, student,
                                         self.num_samples, seed=self.seed)
         grid = teacher_student_grid(imgs_t, imgs_s, self.nrow)

@@ -105,4 +105,11 @@ class SingularValueScaling:
 
 def refine_student(student: nn.Module, refine: dict) -> Dict[str, int]:
     """Build the refinement ``refine`` (a config dict) and apply it."""
-    return STUDENT_REFINEMENTS.build(dict(refine))(student)
+    # Registry.build would, under MMagic's default scope, look for an
+    # 'mmagic' child of this registry and log a warning that there is none
+    args = dict(refine)
+    refinement = STUDENT_REFINEMENTS.get(args.pop('type', None))
+    if refinement is None:
+        raise KeyError(f'{refine.get("type")!r} is not a student refinement; '
+                       f'known: {sorted(STUDENT_REFINEMENTS.module_dict)}')
+    return refinement(**args)(student)
