@@ -84,7 +84,8 @@ def test_slurm_train_runs_two_cpu_tasks(tmp_path):
                                 '--ntasks=2 --ntasks-per-node=2 '
                                 '--cpus-per-task=1')
     assert f'{sys.executable} -u {REPO}/tools/train.py {TINY} ' \
-        f'--work-dir={work} --launcher=slurm' in srun_args
+        f'--work-dir={work} --cfg-options train_cfg.max_iters=2 ' \
+        '--launcher=slurm' in srun_args
     # rank 0's log: one job of two processes started by slurm, on gloo
     log = open(glob.glob(str(work / '*' / '*.log'))[0]).read()
     assert 'Distributed launcher: slurm' in log
@@ -107,4 +108,4 @@ def test_slurm_test_passes_checkpoint_and_launcher(tmp_path):
     assert '--gres' not in srun_args  # GRES="": nodes without GPUs
     assert srun_args.strip().endswith(
         f'{sys.executable} -u {REPO}/tools/test.py {TINY} ckpt.pth '
-        '--launcher=slurm --out metrics.json')
+        '--out metrics.json --launcher=slurm')
