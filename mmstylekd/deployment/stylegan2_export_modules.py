@@ -32,6 +32,7 @@ from mmagic.models.editors.stylegan2 import StyleGAN2Generator
 from mmagic.models.editors.stylegan2.stylegan2_modules import (
     ModulatedConv2d, ModulatedStyleConv, ModulatedToRGB)
 
+from .plain_generator import PlainGenerator
 
 #: Modules whose forward uses their ``weight`` parameter as is when no
 #: equalised-lr hook is on them (MMagic's layers built with
@@ -383,10 +384,11 @@ class PlainMapping(nn.Module):
         return x
 
 
-class PlainStyleGAN2Generator(nn.Module):
+class PlainStyleGAN2Generator(PlainGenerator):
     """z or w -> image, computing what MMagic's ``StyleGAN2Generator`` does.
 
-    Build it with :meth:`from_mmagic`. ``forward(z)`` equals MMagic's
+    Build it with :meth:`~PlainGenerator.from_mmagic`. ``forward(z)``
+    equals MMagic's
     ``generator(z, randomize_noise=False, truncation=truncation,
     truncation_latent=mean_latent)`` in eval mode (one style per sample).
 
@@ -437,18 +439,7 @@ class PlainStyleGAN2Generator(nn.Module):
             raise ValueError('truncation < 1 needs the mean latent')
         if mean_latent is None:
             mean_latent = torch.zeros(self.style_channels)
-        self.register_buffer('mean_latent',
-                             mean_latent.detach().reshape(-1).clone())
-
-    @classmethod
-    def from_mmagic(cls,
-                    generator: StyleGAN2Generator,
-                    truncation: float = 1.,
-                    mean_latent: Optional[torch.Tensor] = None
-                    ) -> 'PlainStyleGAN2Generator':
-        """Convert an MMagic generator (eval mode, weights frozen)."""
-        with torch.no_grad():
-            return cls(generator, truncation, mean_latent).eval()
+        self.register_mean_latent(mean_latent)
 
     @property
     def noise_shapes(self) -> List[Tuple[int, int, int, int]]:
@@ -461,7 +452,7 @@ class PlainStyleGAN2Generator(nn.Module):
 
     def truncate(self, w: torch.Tensor) -> torch.Tensor:
         """MMagic's truncation ``mean + t * (w - mean)`` (any shape
-        (..., style_channels))."""
+        (..., style_channels)); as MMagic's StyleGAN2, only for t < 1."""
         if self.truncation < 1:
             w = self.mean_latent + self.truncation * (w - self.mean_latent)
         return w
@@ -499,11 +490,3 @@ class PlainStyleGAN2Generator(nn.Module):
         if self.bgr2rgb:
             skip = torch.flip(skip, [1])
         return skip
-
-    def forward(self,
-                z: torch.Tensor,
-                noises: Optional[List[torch.Tensor]] = None) -> torch.Tensor:
-        """z (N, noise_size) -> image (N, 3, out_size, out_size)."""
-        w = self.truncate(self.mapping(z))
-        latent = w[:, None].expand(-1, self.num_latents, -1)
-        return self.synthesis(latent, noises)

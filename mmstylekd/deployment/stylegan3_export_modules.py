@@ -48,6 +48,8 @@ from mmagic.models.editors.stylegan3.stylegan3_modules import (
     FullyConnectedLayer, MappingNetwork, SynthesisInput, SynthesisLayer,
     SynthesisNetwork)
 
+from .plain_generator import PlainGenerator
+
 #: Default for separable (1-D) up/down filters: two 1-D depthwise passes
 #: (True) or one 2-D depthwise pass of the filters' outer product (False).
 #: Measured on a 2-core CPU (oneDNN's depthwise kernels), the 2-D pass is
@@ -422,7 +424,7 @@ class PlainStyleGAN3Mapping(nn.Module):
         return x
 
 
-class PlainStyleGAN3Generator(nn.Module):
+class PlainStyleGAN3Generator(PlainGenerator):
     """z or w -> image, computing what MMagic's ``StyleGAN3Generator`` does.
 
     Build it with :meth:`from_mmagic` (or
@@ -485,19 +487,7 @@ class PlainStyleGAN3Generator(nn.Module):
                                  'mapping has no w_avg)')
             mean_latent = (w_avg if w_avg is not None else
                            torch.zeros(self.style_channels))
-        self.register_buffer('mean_latent',
-                             mean_latent.detach().float().reshape(-1).clone())
-
-    @classmethod
-    def from_mmagic(cls,
-                    generator: StyleGAN3Generator,
-                    truncation: float = 1.,
-                    mean_latent: Optional[torch.Tensor] = None,
-                    separable: Optional[dict] = None
-                    ) -> 'PlainStyleGAN3Generator':
-        """Convert an MMagic generator (eval mode, weights frozen)."""
-        with torch.no_grad():
-            return cls(generator, truncation, mean_latent, separable).eval()
+        self.register_mean_latent(mean_latent)
 
     @property
     def noise_shapes(self) -> List[Tuple[int, int, int, int]]:
@@ -506,7 +496,7 @@ class PlainStyleGAN3Generator(nn.Module):
 
     def truncate(self, w: torch.Tensor) -> torch.Tensor:
         """MMagic's truncation ``w_avg + t * (w - w_avg)`` (any shape
-        (..., style_channels))."""
+        (..., style_channels)); as MMagic's StyleGAN3, any t != 1."""
         if self.truncation != 1:
             w = self.mean_latent + self.truncation * (w - self.mean_latent)
         return w
@@ -537,21 +527,13 @@ class PlainStyleGAN3Generator(nn.Module):
             x = torch.flip(x, [1])
         return x
 
-    def forward(self,
-                z: torch.Tensor,
-                noises: Optional[List[torch.Tensor]] = None) -> torch.Tensor:
-        """z (N, noise_size) -> image (N, img_channels, out_size,
-        out_size)."""
-        w = self.truncate(self.mapping(z))
-        latent = w[:, None].expand(-1, self.num_latents, -1)
-        return self.synthesis(latent, noises)
-
 
 def plain_stylegan3_from_mmagic(generator: StyleGAN3Generator,
                                 truncation: float = 1.,
                                 mean_latent: Optional[torch.Tensor] = None,
                                 separable: Optional[dict] = None
                                 ) -> PlainStyleGAN3Generator:
-    """:meth:`PlainStyleGAN3Generator.from_mmagic`."""
+    """:meth:`PlainGenerator.from_mmagic` of :class:`PlainStyleGAN3Generator`
+    (weights copied, eval mode)."""
     return PlainStyleGAN3Generator.from_mmagic(generator, truncation,
                                                mean_latent, separable)
