@@ -70,6 +70,7 @@ def test_benchmark_reports_teacher_student_figures_as_json():
         'tools/analysis_tools/benchmark.py', TINY, '--batch-sizes', '1', '2',
         '--backend', 'eager', 'onnxruntime', '--repeats', '3',
         '--runs-per-round', '2', '--warmup', '1', '--train-steps', '1',
+        '--gan-baseline', 'tests/configs/mmagic_stylegan2_tiny-16x16.py',
         '--json'))
     fig = json.loads(proc.stdout.strip().splitlines()[-1])
     env = fig['environment']
@@ -102,6 +103,10 @@ def test_benchmark_reports_teacher_student_figures_as_json():
     assert fig['train_step']['batch'] == 2  # the config's batch size
     assert fig['train_step']['seconds'] > 0
     assert fig['train_step']['steps'] == 1
+    # MMagic's own StyleGAN2 (no teacher), same batch, next to it
+    gan = fig['train_step']['gan_baseline']
+    assert gan['batch'] == 2 and gan['seconds'] > 0 and gan['steps'] == 1
+    assert 'StyleKD step / GAN step' in proc.stdout
     # gpu_benchmark.sh's summary of the saved JSON: one line per row
     lines = summary_lines(fig)
     assert lines[0].startswith(env['device_name'])

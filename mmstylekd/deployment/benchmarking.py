@@ -374,10 +374,10 @@ def train_step_time(cfg: Config,
                     device: torch.device,
                     batch_size: Optional[int] = None,
                     steps: int = 2) -> dict:
-    """Seconds of one StyleKD training step.
+    """Seconds of one StyleKD (or plain MMagic GAN) training step.
 
-    The config's model with ``teacher_ckpt``, ``student_init`` and
-    ``student_ckpt`` None (random weights: the time does not depend on
+    The config's model, a StyleKD one with ``teacher_ckpt``, ``student_init``
+    and ``student_ckpt`` None (random weights: the time does not depend on
     them), optimiser wrappers built by mmengine, MMagic's discriminator and
     generator steps with every configured distillation loss, on random
     images. The iteration counter skips multiples of the R1 and
@@ -385,7 +385,8 @@ def train_step_time(cfg: Config,
     slower than the rest.
 
     Args:
-        cfg: a StyleKD config.
+        cfg: a StyleKD config, or an MMagic GAN config (e.g. the student's
+            architecture trained without a teacher, for comparison).
         device: where to train.
         batch_size: images per step (default: the config's
             ``train_dataloader.batch_size``).
@@ -402,7 +403,9 @@ def train_step_time(cfg: Config,
     from mmengine.registry import DefaultScope
 
     model_cfg = cfg.model.copy()
-    model_cfg.update(teacher_ckpt=None, student_init=None, student_ckpt=None)
+    if 'teacher' in model_cfg:  # a StyleKD model; else a plain MMagic GAN
+        model_cfg.update(teacher_ckpt=None, student_init=None,
+                         student_ckpt=None)
     with silenced(), DefaultScope.overwrite_default_scope('mmagic'):
         model = MODELS.build(model_cfg).to(device)
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

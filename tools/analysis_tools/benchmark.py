@@ -81,6 +81,11 @@ def parse_args(argv=None):
     parser.add_argument('--train-steps', type=int, default=2,
                         help='timed training steps after one warm-up step')
     parser.add_argument('--skip-train-step', action='store_true')
+    parser.add_argument('--gan-baseline', metavar='GAN_CONFIG',
+                        help='also time one training step of this MMagic '
+                        'GAN config (e.g. the student\'s architecture '
+                        'trained without a teacher) next to the StyleKD '
+                        'step')
     parser.add_argument('--random-lpips-weights', action='store_true',
                         help='offline: time an LPIPS loss of the training '
                         'step with a randomly initialised backbone (same '
@@ -234,6 +239,16 @@ def main(argv=None):
         print(f'training step (StyleKD, batch {train["batch"]}, discriminator'
               f' + generator, no regularisation): {train["seconds"]:.3f} s '
               f'(mean of {train["steps"]} after Timer\'s warm-up)')
+        if args.gan_baseline:
+            gan_cfg = Config.fromfile(args.gan_baseline)
+            train['gan_baseline'] = dict(
+                config=args.gan_baseline,
+                **train_step_time(gan_cfg, device, train['batch'],
+                                  args.train_steps))
+            gan = train['gan_baseline']['seconds']
+            print(f'training step of {args.gan_baseline} (no teacher, batch '
+                  f'{train["batch"]}): {gan:.3f} s; StyleKD step / GAN step '
+                  f'{train["seconds"] / gan:.2f}x')
     if args.json:
         print(json.dumps(dict(
             config=args.config,
