@@ -28,8 +28,13 @@ def test_rows_change_one_thing_each(tool):
     demo = Config.fromfile(osp.join(REPO, DEMO)).model
     rows = {key: row_config(tool, key).model for key, _, _ in tool.ROWS}
     losses = {k: set(m.distiller.distill_losses) for k, m in rows.items()}
-    # (c) is the demo; (a)/(b) drop only the latent-direction loss
-    assert rows['c'] == demo
+    # (c) is the demo without its SVS; (a)/(b) drop only the
+    # latent-direction loss
+    svs = dict(type='SingularValueScaling', include_torgb=True)
+    # the demo: SVS without the to-RGB layers
+    assert demo.student_init.refine == dict(type='SingularValueScaling')
+    assert rows['c'] == dict(demo, student_init=dict(demo.student_init,
+                                                     refine=None))
     assert losses['a'] == losses['b'] == \
         set(demo.distiller.distill_losses) - {'loss_latent_direction'}
     assert not rows['a'].student_init.inherit_mapping
@@ -38,11 +43,13 @@ def test_rows_change_one_thing_each(tool):
     assert rows['e'].student_init.criterion.type == 'ContentAwareImportance'
     assert rows['f'].student_init.criterion.type == \
         'DiversityAwareImportance'
-    svs = dict(type='SingularValueScaling', include_torgb=True)
     assert rows['h'].student_init.refine == svs
     assert rows['i'].student_init.refine == svs
     assert rows['i'].student_init.criterion == rows['f'].student_init.criterion
-    assert 'refine' not in rows['c'].student_init
+    for key in 'abcdefg':  # SVS only where the row says so
+        assert rows[key].student_init.refine is None
+    assert rows['h'] == dict(demo, student_init=dict(demo.student_init,
+                                                     refine=svs))
     assert rows['g'].generator.num_mlps == 2 and \
         rows['g'].student_init.fit_mapping
     # everything but the ablated part stays the demo's

@@ -131,7 +131,7 @@ def test_readme_keeps_the_commands():
     assert 'bash tools/run_tests.sh' in open(osp.join(REPO, '.ci',
                                                       'run')).read()
     assert 'bash tools/run_demo.sh' in text
-    assert 'docs/images/digits_teacher_vs_student_iter1500.png' in text
+    assert 'docs/images/digits_teacher_vs_student_iter1000.png' in text
     assert len(text.splitlines()) <= 250
 
 

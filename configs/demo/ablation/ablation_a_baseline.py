@@ -1,7 +1,7 @@
 """Ablation (a) baseline: pruned synthesis, RE-INITIALISED mapping network,
 output L1 (image and multi-scale RGB, as the demo) + GAN loss only (no
 latent-direction loss)."""
-_base_ = ['../stylekd_stylegan2_digits-32x32.py']
+_base_ = ['./ablation_c_latent_direction.py']
 
 model = dict(
     student_init=dict(inherit_mapping=False),

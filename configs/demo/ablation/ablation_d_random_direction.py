@@ -1,4 +1,4 @@
 """Ablation (d) = (c) with random (Gaussian) instead of SeFa directions."""
-_base_ = ['../stylekd_stylegan2_digits-32x32.py']
+_base_ = ['./ablation_c_latent_direction.py']
 
 model = dict(latent_directions=dict(mode='random'))

@@ -1,7 +1,7 @@
 """Ablation (e) = (c) with CAGAN's content-aware pruning (salt-and-pepper
 noise, L1, next-layer gradients; 64 samples instead of CAGAN's 400 to fit
 the CPU budget) instead of weight L1."""
-_base_ = ['../stylekd_stylegan2_digits-32x32.py']
+_base_ = ['./ablation_c_latent_direction.py']
 
 model = dict(
     student_init=dict(

@@ -4,7 +4,7 @@ gradient varies most across latent perturbation directions are kept).
 100 samples instead of the criterion's 1000: on this CPU the 1000 take
 7.7 min per run, the 100 about 35 s, and keep 88-100% of the same channels
 in every layer of the digits teacher."""
-_base_ = ['../stylekd_stylegan2_digits-32x32.py']
+_base_ = ['./ablation_c_latent_direction.py']
 
 model = dict(
     student_init=dict(

@@ -2,7 +2,7 @@
 single ratio gives, and a 2-layer mapping network (the teacher's has 4)
 fitted to the teacher's w before distillation. The synthesis is still
 initialised by pruning the teacher to these widths."""
-_base_ = ['../stylekd_stylegan2_digits-32x32.py']
+_base_ = ['./ablation_c_latent_direction.py']
 
 model = dict(
     generator=dict(

@@ -4,4 +4,6 @@ _base_ = ['./ablation_f_diversity_aware.py']
 
 model = dict(
     student_init=dict(
-        refine=dict(type='SingularValueScaling', include_torgb=True)))
+        refine=dict(
+            _delete_=True, type='SingularValueScaling',
+            include_torgb=True)))
